@@ -1,0 +1,99 @@
+"""The interface every learning algorithm implements.
+
+An algorithm maps a mini-batch and the network's parameters to *update directions*
+(gradient-like: the optimizer moves each parameter against its direction) plus
+per-step diagnostics. It never changes the network itself; the training loop hands
+the directions to an optimizer. Algorithms that learn their own parameters (error
+weights, inverse/decoder weights) keep them in ``self.params`` and return their
+directions in ``Step.own_grads``; the training loop gives those their own optimizer.
+
+Diagnostics every algorithm reports (cheap enough to leave on):
+
+* ``depth`` — credit-assignment depth: how many layers received an update.
+* ``discrepancy`` — total discrepancy: the sum of the local losses (for backprop,
+  the output loss alone).
+* ``loss`` — the output loss (mean NLL over the batch).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from lra_edu.backend import RNG
+from lra_edu.mlp import MLP
+
+Array = Any
+
+
+@dataclass
+class Step:
+    """The result of one algorithm step on one mini-batch."""
+
+    grads: dict[str, Array]
+    own_grads: dict[str, Array] = field(default_factory=dict)
+    diagnostics: dict[str, float] = field(default_factory=dict)
+
+
+class Algorithm(ABC):
+    """Base class: hyperparameter validation, optional set-up, and ``step``."""
+
+    name: ClassVar[str] = "algorithm"
+    #: Algorithms that need derivatives of every unit (backprop and friends).
+    needs_derivatives: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        self.params: dict[str, Array] = {}
+
+    def setup(self, net: MLP, rng: RNG) -> None:
+        """Prepare for training ``net`` (draw feedback matrices etc.). Default: check units."""
+        if self.needs_derivatives and not net.unit.differentiable:
+            raise ValueError(
+                f"{self.name} needs the derivative of every unit, but {net.unit.name!r} "
+                f"contains the non-differentiable {net.unit.g.name!r}; train it with "
+                f"lra_fdbk, or with an f-only unit such as {net.unit.f.name!r}"
+            )
+
+    def predict_proba(self, net: MLP, x: Array) -> Array:
+        """Class probabilities used for evaluation; algorithms with their own inference
+        (equilibrium settling, averaging stochastic samples) override this."""
+        return net.predict_proba(x)
+
+    @abstractmethod
+    def step(self, net: MLP, x: Array, t: Array) -> Step:
+        """Compute update directions for the batch ``x`` with one-hot targets ``t``."""
+
+    @classmethod
+    def hyperparameters(cls) -> list[str]:
+        """Names of the keyword arguments this algorithm's constructor accepts."""
+        sig = inspect.signature(cls.__init__)
+        return [p for p in sig.parameters if p != "self"]
+
+    def __repr__(self) -> str:
+        hp = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.hyperparameters() if hasattr(self, k))
+        return f"{type(self).__name__}({hp})"
+
+
+def check_positive(name: str, value: float, allow_zero: bool = False) -> float:
+    """Validate a real hyperparameter: finite and > 0 (or >= 0)."""
+    ok = isinstance(value, (int, float)) and math.isfinite(value)
+    ok = ok and (value >= 0 if allow_zero else value > 0)
+    if not ok:
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+    return float(value)
+
+
+def check_int(name: str, value: int, minimum: int = 1) -> int:
+    """Validate an integer hyperparameter ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def batch_size(x: Array) -> int:
+    """Number of samples in a batch (the second-to-last axis)."""
+    return x.shape[-2]

@@ -1,0 +1,282 @@
+"""Datasets: scikit-learn's bundled digits, and MNIST / Fashion-MNIST from IDX files.
+
+Where the IDX files come from, in order:
+
+1. the cache directory ``$LRA_EDU_DATA/<name>/`` (default: the user cache directory,
+   e.g. ``~/.cache/lra_edu/<name>/``);
+2. for Fashion-MNIST, ``/usr/share/datasets/fashion-mnist/`` (Debian's
+   ``dataset-fashion-mnist`` package, which ``make`` installs where apt is available);
+3. a download from the official mirror into the cache, verified against the
+   official MD5 checksum and written atomically (temporary file, then rename).
+
+Every file, local or downloaded, is checked: the archive's MD5 must match the
+official one, or the decompressed content's SHA-256 must match the one recorded
+here (Debian recompresses the archives), and the IDX header must be well formed.
+
+Splits follow the papers: [LRA18] holds out the last 10,000 training images for
+validation (``valid_size=10000``, the default here); [LRA19] holds out 2,000. Pixels
+are scaled to [0, 1]. ``train_subset`` draws a seeded random subset of the remaining
+training images for quick runs.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy
+
+DATASETS = ("digits", "fashion-mnist", "mnist")
+SYSTEM_DIRS = {"fashion-mnist": Path("/usr/share/datasets/fashion-mnist")}
+
+_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+#: Official mirrors and checksums: MD5 of the .gz archive and, where known, SHA-256
+#: of the decompressed IDX bytes.
+SOURCES: dict[str, dict[str, object]] = {
+    "fashion-mnist": {
+        "url": "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        "md5": {
+            "train-images-idx3-ubyte": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+            "train-labels-idx1-ubyte": "25c81989df183df01b3e8a0aad5dffbe",
+            "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
+            "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
+        },
+        "sha256": {
+            "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+            "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+            "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+        },
+    },
+    "mnist": {
+        "url": "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "md5": {
+            "train-images-idx3-ubyte": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+            "train-labels-idx1-ubyte": "d53e105ee54ea40749a09fcbcd1e9432",
+            "t10k-images-idx3-ubyte": "9fb629c4189551a2d022fa330f9573f3",
+            "t10k-labels-idx1-ubyte": "ec29112dd5afa0611ce80d1b7f02629c",
+        },
+        "sha256": {},
+    },
+}
+
+DEFAULT_VALID = {"digits": 300, "fashion-mnist": 10000, "mnist": 10000}
+
+
+class DatasetError(Exception):
+    """A dataset could not be found, downloaded or read; the message says how to fix it."""
+
+
+class CorruptDatasetError(DatasetError):
+    """A dataset file exists but is truncated, malformed or fails its checksum."""
+
+
+@dataclass
+class Dataset:
+    """Train/valid/test splits as host float32 arrays in [0, 1] with int64 labels."""
+
+    name: str
+    x_train: numpy.ndarray
+    y_train: numpy.ndarray
+    x_valid: numpy.ndarray
+    y_valid: numpy.ndarray
+    x_test: numpy.ndarray
+    y_test: numpy.ndarray
+    n_classes: int = 10
+
+    @property
+    def n_features(self) -> int:
+        """Input dimension."""
+        return self.x_train.shape[1]
+
+    def split(self, which: str) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """Return ``(x, labels)`` of ``'train'``, ``'valid'`` or ``'test'``."""
+        if which not in ("train", "valid", "test"):
+            raise ValueError(f"unknown split {which!r}; valid: train, valid, test")
+        return getattr(self, f"x_{which}"), getattr(self, f"y_{which}")
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{s}={len(self.split(s)[1])}" for s in ("train", "valid", "test"))
+        return f"Dataset({self.name!r}, {sizes}, features={self.n_features})"
+
+
+def data_dir() -> Path:
+    """The cache directory: ``$LRA_EDU_DATA`` or the user cache dir."""
+    env = os.environ.get("LRA_EDU_DATA")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "lra_edu"
+
+
+def parse_idx(raw: bytes, source: str = "<bytes>") -> numpy.ndarray:
+    """Parse IDX bytes (unsigned-byte data, 1 or 3 dimensions) into an array."""
+    if len(raw) < 8:
+        raise CorruptDatasetError(f"{source}: too short for an IDX header ({len(raw)} bytes)")
+    zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
+    if zero != 0 or dtype_code != 0x08 or ndim not in (1, 3):
+        raise CorruptDatasetError(
+            f"{source}: wrong magic number 0x{raw[:4].hex()} (expected 0x00000801 for labels "
+            f"or 0x00000803 for images); the file is not an MNIST-style IDX file"
+        )
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise CorruptDatasetError(f"{source}: truncated IDX header")
+    dims = struct.unpack(">" + "I" * ndim, raw[4:header])
+    expected = header + int(numpy.prod(dims))
+    if len(raw) != expected:
+        raise CorruptDatasetError(
+            f"{source}: {len(raw)} bytes, but its header {dims} says {expected}; "
+            f"the file is truncated or corrupt"
+        )
+    return numpy.frombuffer(raw, dtype=numpy.uint8, offset=header).reshape(dims)
+
+
+def _read(path: Path, name: str, dataset: str) -> bytes:
+    """Read one IDX file (gzipped or not), verify its checksum, return raw IDX bytes."""
+    blob = path.read_bytes()
+    src = SOURCES[dataset]
+    md5_ok = hashlib.md5(blob).hexdigest() == src["md5"][name]
+    try:
+        raw = gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
+    except (OSError, EOFError) as err:
+        raise CorruptDatasetError(
+            f"{path}: cannot decompress ({err}); delete the file and run again to re-download"
+        ) from None
+    known = src["sha256"].get(name)
+    if not md5_ok and hashlib.sha256(raw).hexdigest() != known:
+        raise CorruptDatasetError(
+            f"{path}: checksum mismatch (neither the official archive MD5 nor the known content "
+            f"SHA-256 matches); delete the file and run again to re-download"
+        )
+    return raw
+
+
+def download(url: str, dest: Path, md5: str) -> None:
+    """Download ``url`` to ``dest`` atomically, verifying its MD5 before the rename."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
+    try:
+        h = hashlib.md5()
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as resp:
+            while chunk := resp.read(1 << 20):
+                h.update(chunk)
+                out.write(chunk)
+        if h.hexdigest() != md5:
+            raise CorruptDatasetError(f"{url}: downloaded file fails its MD5 checksum; try again later")
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _find(dataset: str, name: str, allow_download: bool) -> Path:
+    """Locate (or download) one IDX file of ``dataset``."""
+    candidates = [data_dir() / dataset]
+    if dataset in SYSTEM_DIRS:
+        candidates.append(SYSTEM_DIRS[dataset])
+    for folder in candidates:
+        for fname in (name + ".gz", name):
+            if (folder / fname).is_file():
+                return folder / fname
+    dest = data_dir() / dataset / (name + ".gz")
+    how = (
+        f"put the four official IDX files ({', '.join(f + '.gz' for f in _FILES)}) in "
+        f"{data_dir() / dataset} (set LRA_EDU_DATA to use another folder)"
+    )
+    if dataset == "fashion-mnist":
+        how += ", or install Debian's package: apt-get install dataset-fashion-mnist"
+    if not allow_download:
+        raise DatasetError(f"{dataset}: {name} not found; {how}")
+    url = str(SOURCES[dataset]["url"]) + name + ".gz"
+    try:
+        download(url, dest, str(SOURCES[dataset]["md5"][name]))
+    except OSError as err:
+        raise DatasetError(f"{dataset}: {name} not found locally and download failed ({err}); {how}") from None
+    return dest
+
+
+def load_idx_pair(dataset: str, split: str, allow_download: bool = True) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """Images (N, 784) as float32 in [0, 1] and labels (N,) int64 for 'train' or 't10k'."""
+    images_name, labels_name = f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte"
+    img_path = _find(dataset, images_name, allow_download)
+    lab_path = _find(dataset, labels_name, allow_download)
+    images = parse_idx(_read(img_path, images_name, dataset), str(img_path))
+    labels = parse_idx(_read(lab_path, labels_name, dataset), str(lab_path))
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise CorruptDatasetError(
+            f"{img_path} / {lab_path}: shapes {images.shape} and {labels.shape} do not form "
+            f"an image/label pair; delete them and run again to re-download"
+        )
+    x = images.reshape(len(images), -1).astype(numpy.float32) / 255.0
+    return x, labels.astype(numpy.int64)
+
+
+def _digits() -> tuple[numpy.ndarray, ...]:
+    """scikit-learn's 1,797 8x8 digits: a fixed shuffle, the last 300 as test."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    order = numpy.random.default_rng(1797).permutation(len(d.target))
+    x = (d.data[order] / 16.0).astype(numpy.float32)
+    y = d.target[order].astype(numpy.int64)
+    return x[:-300], y[:-300], x[-300:], y[-300:]
+
+
+def load_dataset(
+    name: str,
+    valid_size: int | None = None,
+    train_subset: int | None = None,
+    test_subset: int | None = None,
+    seed: int = 0,
+    download: bool = True,
+) -> Dataset:
+    """Load ``name`` ('digits', 'fashion-mnist', 'mnist') split into train/valid/test.
+
+    Parameters
+    ----------
+    valid_size : int, optional
+        Training images held out (the last ones) for validation; default 10,000 for the
+        IDX datasets ([LRA18]; [LRA19] uses 2,000) and 300 for digits.
+    train_subset, test_subset : int, optional
+        Seeded random subsets for quick runs (the validation split is subsampled to
+        ``min(valid_size, train_subset)`` too).
+    seed : int
+        Seed for the subsets.
+    download : bool
+        Allow downloading missing files.
+    """
+    key = name.strip().lower() if isinstance(name, str) else name
+    if key not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; valid datasets: {', '.join(DATASETS)}")
+    if key == "digits":
+        x_tr, y_tr, x_te, y_te = _digits()
+    else:
+        x_tr, y_tr = load_idx_pair(key, "train", download)
+        x_te, y_te = load_idx_pair(key, "t10k", download)
+    n_valid = DEFAULT_VALID[key] if valid_size is None else valid_size
+    if not isinstance(n_valid, int) or not 0 < n_valid < len(y_tr):
+        raise ValueError(f"valid_size must be an integer in 1..{len(y_tr) - 1}, got {valid_size!r}")
+    x_va, y_va = x_tr[-n_valid:], y_tr[-n_valid:]
+    x_tr, y_tr = x_tr[:-n_valid], y_tr[:-n_valid]
+    rng = numpy.random.default_rng(seed)
+    for label, size, limit in (("train_subset", train_subset, len(y_tr)), ("test_subset", test_subset, len(y_te))):
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+            raise ValueError(f"{label} must be a positive integer, got {size!r}")
+    if train_subset is not None and train_subset < len(y_tr):
+        keep = numpy.sort(rng.choice(len(y_tr), train_subset, replace=False))
+        x_tr, y_tr = x_tr[keep], y_tr[keep]
+        if train_subset < len(y_va):
+            keep = numpy.sort(rng.choice(len(y_va), train_subset, replace=False))
+            x_va, y_va = x_va[keep], y_va[keep]
+    if test_subset is not None and test_subset < len(y_te):
+        keep = numpy.sort(rng.choice(len(y_te), test_subset, replace=False))
+        x_te, y_te = x_te[keep], y_te[keep]
+    return Dataset(key, x_tr, y_tr, x_va, y_va, x_te, y_te)

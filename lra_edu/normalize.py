@@ -1,0 +1,34 @@
+"""``Normalize(D, c)``: rescale ``D`` to norm ``c`` when its norm reaches ``c`` ([LRA18])."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lra_edu.backend import xp_of
+
+Array = Any
+
+
+def normalize(d: Array, c: float | None, axes: tuple[int, ...] = (-2, -1)) -> Array:
+    """Return ``c * D / ||D||`` where ``||D|| >= c``, else ``D``.
+
+    Parameters
+    ----------
+    d : array
+        The update or displacement.
+    c : float or None
+        The norm cap; ``None`` (or ``inf``) disables normalisation.
+    axes : tuple of int
+        Axes the norm runs over. ``(-2, -1)`` is the Frobenius norm of a matrix (a
+        weight update, or a whole mini-batch of displacements); ``(-1,)`` is the L2
+        norm of a vector (a bias update, or each sample's displacement separately).
+        Leading axes (an ensemble of networks) are normalised independently.
+    """
+    if c is None or c == float("inf"):
+        return d
+    if c <= 0:
+        raise ValueError(f"the norm cap c must be positive (got {c}); use None to disable")
+    xp = xp_of(d)
+    norm = xp.sqrt((d * d).sum(axis=axes, keepdims=True))
+    scale = xp.where(norm >= c, c / xp.maximum(norm, 1e-30), 1.0)
+    return d * scale.astype(d.dtype)
