@@ -196,12 +196,6 @@ class Unit:
         return z, (z if self.g is None else self.g(z, rng))
 
 
-def valid_unit_names() -> list[str]:
-    """All names accepted by :func:`get_unit`, for error messages and the CLI."""
-    names = list(ACTIVATIONS) + [f"<f>+{g}" for g in DISCRETE] + list(ALIASES)
-    return names
-
-
 def get_activation(name: str) -> Activation:
     """Return the differentiable activation called ``name``."""
     try:
@@ -222,16 +216,18 @@ def get_unit(spec: str | Unit) -> Unit:
     f_name, _, g_name = name.partition("+")
     if f_name in DISCRETE and not g_name:
         raise ValueError(
-            f"{f_name!r} has no derivative, so it is used as the g of an f+g unit; "
-            f"write e.g. 'tanh+{f_name}'"
+            f"{f_name!r} has no derivative, so it is used as the g of an f+g unit; write e.g. 'tanh+{f_name}'"
         )
-    f = get_activation(f_name)
+    if f_name not in ACTIVATIONS:
+        raise ValueError(
+            f"unknown unit {spec!r}; valid: {', '.join(ACTIVATIONS)}, an 'f+g' pair with g one of "
+            f"{', '.join(DISCRETE)} (e.g. 'tanh+sign'), or {', '.join(ALIASES)}"
+        )
+    f = ACTIVATIONS[f_name]
     if not g_name:
         return Unit(f)
     if g_name not in DISCRETE:
-        raise ValueError(
-            f"unknown discrete unit {g_name!r} in {spec!r}; valid: {', '.join(DISCRETE)}"
-        )
+        raise ValueError(f"unknown discrete unit {g_name!r} in {spec!r}; valid: {', '.join(DISCRETE)}")
     if g_name == "bernoulli" and f_name != "sigmoid":
         raise ValueError(
             "the bernoulli unit samples with probability f(h) in [0, 1]: use 'sigmoid+bernoulli'"

@@ -37,7 +37,7 @@ def _load(name: str) -> ModuleType:
             ) from err
         try:
             available = cupy.cuda.is_available()
-        except Exception:  # noqa: BLE001 - CUDA runtime errors vary by driver
+        except Exception:
             available = False
         if not available:
             raise RuntimeError(

@@ -35,7 +35,12 @@ import numpy
 DATASETS = ("digits", "fashion-mnist", "mnist")
 SYSTEM_DIRS = {"fashion-mnist": Path("/usr/share/datasets/fashion-mnist")}
 
-_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
 
 #: Official mirrors and checksums: MD5 of the .gz archive and, where known, SHA-256
 #: of the decompressed IDX bytes.
@@ -199,11 +204,15 @@ def _find(dataset: str, name: str, allow_download: bool) -> Path:
     try:
         download(url, dest, str(SOURCES[dataset]["md5"][name]))
     except OSError as err:
-        raise DatasetError(f"{dataset}: {name} not found locally and download failed ({err}); {how}") from None
+        raise DatasetError(
+            f"{dataset}: {name} not found locally and download failed ({err}); {how}"
+        ) from None
     return dest
 
 
-def load_idx_pair(dataset: str, split: str, allow_download: bool = True) -> tuple[numpy.ndarray, numpy.ndarray]:
+def load_idx_pair(
+    dataset: str, split: str, allow_download: bool = True
+) -> tuple[numpy.ndarray, numpy.ndarray]:
     """Images (N, 784) as float32 in [0, 1] and labels (N,) int64 for 'train' or 't10k'."""
     images_name, labels_name = f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte"
     img_path = _find(dataset, images_name, allow_download)
@@ -267,7 +276,7 @@ def load_dataset(
     x_va, y_va = x_tr[-n_valid:], y_tr[-n_valid:]
     x_tr, y_tr = x_tr[:-n_valid], y_tr[:-n_valid]
     rng = numpy.random.default_rng(seed)
-    for label, size, limit in (("train_subset", train_subset, len(y_tr)), ("test_subset", test_subset, len(y_te))):
+    for label, size in (("train_subset", train_subset), ("test_subset", test_subset)):
         if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
             raise ValueError(f"{label} must be a positive integer, got {size!r}")
     if train_subset is not None and train_subset < len(y_tr):

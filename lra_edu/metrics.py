@@ -55,23 +55,34 @@ def batch_nll(logits: Array, t: Array) -> float:
     return float(nll(logits, t).mean())
 
 
-def cosine(a: dict[str, Array], b: dict[str, Array]) -> float:
-    """Cosine between two update directions, all shared parameters flattened together."""
+def _flat_norms(a: dict[str, Array], b: dict[str, Array]) -> tuple[list[str], float, float]:
     keys = sorted(set(a) & set(b))
     if not keys:
         raise ValueError("the two updates share no parameters")
     xp = xp_of(a[keys[0]])
-    dot = sum(float(xp.vdot(a[k].ravel(), b[k].ravel())) for k in keys)
     na = math.sqrt(sum(float(xp.vdot(a[k].ravel(), a[k].ravel())) for k in keys))
     nb = math.sqrt(sum(float(xp.vdot(b[k].ravel(), b[k].ravel())) for k in keys))
+    return keys, na, nb
+
+
+def cosine(a: dict[str, Array], b: dict[str, Array]) -> float:
+    """Cosine between two update directions, all shared parameters flattened together."""
+    keys, na, nb = _flat_norms(a, b)
     if na == 0 or nb == 0:
         return float("nan")
-    return dot / (na * nb)
+    xp = xp_of(a[keys[0]])
+    return sum(float(xp.vdot(a[k].ravel(), b[k].ravel())) for k in keys) / (na * nb)
 
 
 def angle(a: dict[str, Array], b: dict[str, Array]) -> float:
-    """Angle in degrees between two update directions (see :func:`cosine`)."""
-    c = cosine(a, b)
-    if math.isnan(c):
+    """Angle in degrees between two update directions (see :func:`cosine`).
+
+    Computed as ``2 atan2(|u - v|, |u + v|)`` of the unit vectors, which stays accurate
+    for nearly parallel updates where ``acos`` of the cosine loses precision.
+    """
+    keys, na, nb = _flat_norms(a, b)
+    if na == 0 or nb == 0:
         return float("nan")
-    return math.degrees(math.acos(max(-1.0, min(1.0, c))))
+    diff = sum(float(((a[k] / na - b[k] / nb) ** 2).sum()) for k in keys)
+    both = sum(float(((a[k] / na + b[k] / nb) ** 2).sum()) for k in keys)
+    return math.degrees(2.0 * math.atan2(math.sqrt(diff), math.sqrt(both)))

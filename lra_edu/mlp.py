@@ -72,8 +72,7 @@ class MLP:
         sizes = tuple(sizes)
         if len(sizes) < 2 or not all(isinstance(n, int) and n >= 1 for n in sizes):
             raise ValueError(
-                f"sizes must list at least an input and an output width, all positive "
-                f"integers; got {sizes}"
+                f"sizes must list at least an input and an output width, all positive integers; got {sizes}"
             )
         if dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")

@@ -188,9 +188,9 @@ def train(
             rec = record(epoch, diag, time.perf_counter() - t0)
             if bar is not None:
                 bar.set_postfix(epoch=epoch, valid_error=rec.get("valid_error"))
-            if not all(math.isfinite(float(xp().asarray(v).sum())) for v in net.params.values()) or not math.isfinite(
-                rec.get("loss", 0.0)
-            ):
+            if not all(
+                math.isfinite(float(xp().asarray(v).sum())) for v in net.params.values()
+            ) or not math.isfinite(rec.get("loss", 0.0)):
                 history.diverged = True
                 break
     finally:

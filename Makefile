@@ -1,0 +1,49 @@
+# Two commands: `make book` builds the executed book, `make test` runs every test.
+# Both create the virtual environment and install what they need on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FASHION := /usr/share/datasets/fashion-mnist
+export PATH := $(abspath $(BIN)):$(PATH)
+export MPLBACKEND := Agg
+
+.PHONY: all setup data test lint book bench clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[book,test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Fashion-MNIST from Debian's dataset-fashion-mnist package where apt is available;
+# elsewhere the library downloads it on first use (see README).
+data:
+	@if [ -d $(FASHION) ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing Debian's dataset-fashion-mnist"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null) \
+	  || echo "note: could not install dataset-fashion-mnist; Fashion-MNIST will be downloaded on first use"; \
+	else echo "note: $(FASHION) not found; Fashion-MNIST will be downloaded on first use"; fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check lra_edu tests
+
+test: $(STAMP) data lint
+	$(BIN)/python -m pytest -n 2 --dist loadscope tests book --nbval-lax --nbval-current-env
+
+book: $(STAMP) data
+	rm -rf _build/html _build/.doctrees
+	$(BIN)/jupyter-book build . -W -n --keep-going || { \
+	  for f in _build/html/reports/*.err.log _build/html/reports/*.log; do [ -f "$$f" ] && cat "$$f"; done; exit 1; }
+	@echo "book: open _build/html/index.html"
+
+bench: $(STAMP)
+	$(BIN)/lra-edu bench
+
+clean:
+	rm -rf _build .venv

@@ -1,0 +1,270 @@
+"""The ``lra-edu`` command line: ``lemma``, ``train`` and ``bench``.
+
+Exit status: 0 on success, 2 for bad input (unknown names, invalid values), 1 when a
+check fails or data cannot be obtained.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from lra_edu import __version__
+from lra_edu.algorithms import ALGORITHMS, make_algorithm
+from lra_edu.backend import BACKENDS, get_backend, set_backend
+from lra_edu.datasets import DATASETS, DatasetError, load_dataset
+from lra_edu.initializers import INITIALIZERS
+from lra_edu.optimizers import OPTIMIZERS
+
+#: Algorithm hyperparameter options: CLI flag -> constructor keyword.
+HYPERPARAMETER_FLAGS = {
+    "--K": "K",
+    "--beta": "beta",
+    "--sigma-e": "sigma_e",
+    "--eps": "eps",
+    "--c1": "c1",
+    "--c2": "c2",
+    "--gamma": "gamma",
+    "--alpha": "alpha",
+    "--sigma": "sigma",
+    "--local-loss": "local_loss",
+    "--update": "update",
+    "--preset": "preset",
+}
+
+
+class UsageError(Exception):
+    """Bad command-line input (exit status 2)."""
+
+
+def _value(text: str) -> Any:
+    """Parse a hyperparameter value: int, float, 'none', or a plain string."""
+    if text.strip().lower() == "none":
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _hidden(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--hidden takes comma-separated widths like 256,256,256, got {text!r}"
+        ) from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"--hidden widths must be positive integers, got {text!r}")
+    return sizes
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``lra-edu``."""
+    p = argparse.ArgumentParser(prog="lra-edu", description="Local Representation Alignment, executable.")
+    p.add_argument("--version", action="version", version=f"lra_edu {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    lemma = sub.add_parser("lemma", help="check Lemma 1 (backprop = target propagation) on random nets")
+    lemma.add_argument("--json", action="store_true", help="print one JSON object")
+    lemma.add_argument("--seed", type=int, default=0)
+
+    tr = sub.add_parser("train", help="train a network and print a summary")
+    tr.add_argument("--algorithm", required=True, help=f"one of: {', '.join(ALGORITHMS)}")
+    tr.add_argument("--dataset", required=True, help=f"one of: {', '.join(DATASETS)}")
+    tr.add_argument(
+        "--hidden", type=_hidden, default=[256, 256, 256], help="hidden widths (default 256,256,256)"
+    )
+    tr.add_argument("--activation", default="tanh", help="hidden unit, 'f' or 'f+g', e.g. tanh, tanh+sign")
+    tr.add_argument("--init", default="gaussian:0.05", help=f"one of: {', '.join(INITIALIZERS)}")
+    tr.add_argument(
+        "--optimizer", default="sgd:0.01", help=f"NAME[:LR], NAME one of: {', '.join(OPTIMIZERS)}"
+    )
+    tr.add_argument("--batch-size", type=_positive_int, default=50)
+    tr.add_argument("--epochs", type=_nonneg_int, default=1)
+    tr.add_argument(
+        "--train-subset", type=_positive_int, default=None, help="seeded subset of the training split"
+    )
+    tr.add_argument(
+        "--valid-size",
+        type=_positive_int,
+        default=None,
+        help="training images held out for validation (default 10000; digits 300)",
+    )
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--backend", choices=BACKENDS, default=None)
+    tr.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    tr.add_argument("--track-angle", action="store_true", help="record the angle to backprop's update")
+    tr.add_argument("--json", action="store_true", help="print one JSON object")
+    for flag, key in HYPERPARAMETER_FLAGS.items():
+        tr.add_argument(
+            flag,
+            dest=f"hp_{key}",
+            type=_value,
+            default=argparse.SUPPRESS,
+            help=f"algorithm hyperparameter {key}",
+        )
+    tr.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other algorithm hyperparameter, e.g. --set n_free=20",
+    )
+
+    be = sub.add_parser("bench", help="measure training throughput (samples/s)")
+    be.add_argument("--json", action="store_true")
+    be.add_argument("--seconds", type=float, default=2.0, help="timing budget per measurement")
+    be.add_argument("--backend", choices=BACKENDS, default=None)
+    return p
+
+
+def _hyperparameters(args: argparse.Namespace) -> dict[str, Any]:
+    hp = {k[3:]: v for k, v in vars(args).items() if k.startswith("hp_")}
+    for item in args.set:
+        key, sep, val = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--set takes KEY=VALUE, got {item!r}")
+        hp[key.strip()] = _value(val)
+    return hp
+
+
+def cmd_lemma(args: argparse.Namespace) -> int:
+    """Run the Lemma 1 check; exit 1 if the worst relative difference exceeds 1e-9."""
+    from lra_edu.lemma import random_lemma1_worst
+
+    records = random_lemma1_worst(seed=args.seed)
+    worst = max(r["worst_rel_diff"] for r in records)
+    ok = worst <= 1e-9
+    if args.json:
+        print(json.dumps({"worst_rel_diff": worst, "threshold": 1e-9, "ok": ok, "nets": records}))
+    else:
+        for r in records:
+            print(f"depth {r['depth']}  {r['unit']:<9} worst relative difference {r['worst_rel_diff']:.2e}")
+        print(
+            f"worst relative difference over {len(records)} random float64 nets: {worst:.2e} "
+            f"({'OK' if ok else 'FAILED'}: threshold 1e-9)"
+        )
+    return 0 if ok else 1
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train one network and print a summary (or one JSON object)."""
+    from lra_edu.mlp import MLP
+    from lra_edu.train import train
+
+    if args.backend:
+        set_backend(args.backend)
+    algorithm = make_algorithm(args.algorithm, **_hyperparameters(args))
+    data = load_dataset(
+        args.dataset, valid_size=args.valid_size, train_subset=args.train_subset, seed=args.seed
+    )
+    sizes = (data.n_features, *args.hidden, data.n_classes)
+    net = MLP(sizes, args.activation, init=args.init, seed=args.seed, dtype=args.dtype)
+    start = time.perf_counter()
+    history = train(
+        net,
+        algorithm,
+        data,
+        args.optimizer,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        progress=sys.stderr.isatty(),
+        track_angle=args.track_angle,
+    )
+    summary = {
+        "algorithm": algorithm.name,
+        "hyperparameters": {
+            k: getattr(algorithm, k) for k in algorithm.hyperparameters() if hasattr(algorithm, k)
+        },
+        "dataset": data.name,
+        "sizes": list(sizes),
+        "activation": net.unit.name,
+        "init": args.init,
+        "optimizer": args.optimizer,
+        "batch_size": args.batch_size,
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "backend": get_backend(),
+        **history.summary(),
+        "seconds": round(time.perf_counter() - start, 3),
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        f, b = summary["final"], summary["best_valid"]
+        print(
+            f"{algorithm.name} on {data.name}, {'-'.join(map(str, sizes))} {net.unit.name}, "
+            f"{args.epochs} epoch(s), {summary['seconds']:.1f} s"
+            + ("  [DIVERGED]" if history.diverged else "")
+        )
+        for label, r in (("final", f), ("best valid", b)):
+            print(
+                f"  {label} (epoch {r['epoch']}): train {r['train_error']:.2f}%  "
+                f"valid {r['valid_error']:.2f}%  test {r['test_error']:.2f}%"
+            )
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Print BP training throughput on 784-256-256-256-10 tanh, batch 50, float32."""
+    from lra_edu.bench import throughput
+
+    if args.backend:
+        set_backend(args.backend)
+    result = {"bp": throughput("bp", seconds=args.seconds)}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        r = result["bp"]
+        print(
+            f"BP training throughput, {'-'.join(map(str, r['sizes']))} tanh, batch {r['batch']}, "
+            f"{r['dtype']}, backend {r['backend']}: {r['samples_per_s']:.0f} samples/s "
+            f"({r['ms_per_step']:.3f} ms/step)"
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``lra-edu`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = {"lemma": cmd_lemma, "train": cmd_train, "bench": cmd_bench}[args.command]
+    try:
+        return command(args)
+    except (ValueError, TypeError, UsageError) as err:
+        print(f"lra-edu {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except (DatasetError, RuntimeError) as err:
+        print(f"lra-edu {args.command}: error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

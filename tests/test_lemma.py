@@ -1,0 +1,51 @@
+"""Lemma 1: local gradients from gradient targets equal backprop's (float64)."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lra_edu.lemma import lemma1_check, lemma1_targets, random_lemma1_worst
+from lra_edu.mlp import MLP
+
+
+@given(
+    depth=st.integers(2, 8),
+    unit=st.sampled_from(["tanh", "sigmoid", "softsign", "softplus", "relu", "hard_tanh"]),
+    width=st.integers(2, 12),
+    batch=st.integers(1, 6),
+    std=st.floats(0.1, 1.5),
+    seed=st.integers(0, 10_000),
+)
+def test_local_gradients_equal_backprop(depth, unit, width, batch, std, seed):
+    rng = np.random.default_rng(seed)
+    sizes = (5,) + (width,) * (depth - 1) + (4,)
+    net = MLP(sizes, unit, init=f"gaussian:{std}", seed=seed, dtype="float64")
+    x = rng.normal(size=(batch, 5))
+    t = np.eye(4)[rng.integers(0, 4, batch)]
+    result = lemma1_check(net, x, t)
+    # Backprop's gradients can vanish (e.g. dead relu layers); compare where they do not.
+    meaningful = {k: v for k, v in result.rel_diff.items() if np.linalg.norm(result.backprop[k]) > 1e-150}
+    assert meaningful
+    assert max(meaningful.values()) < 1e-9, meaningful
+
+
+def test_top_target_is_the_label_and_targets_move_against_gradient():
+    net = MLP((3, 4, 2), "tanh", init="gaussian:0.5", dtype="float64")
+    x = np.ones((2, 3))
+    t = np.eye(2)
+    fw = net.forward(x)
+    y = lemma1_targets(net, fw, t)
+    assert y[2] is t
+    assert y[1].shape == fw.z[1].shape and not np.allclose(y[1], fw.z[1])
+
+
+def test_random_grid_is_within_threshold():
+    records = random_lemma1_worst(depths=(2, 5, 8), units=("tanh", "sigmoid"))
+    assert len(records) == 6
+    assert max(r["worst_rel_diff"] for r in records) < 1e-9
+
+
+def test_lemma_refuses_discrete_units():
+    with pytest.raises(ValueError, match="differentiable"):
+        lemma1_check(MLP((3, 4, 2), "tanh+sign"), np.ones((1, 3)), np.eye(2)[:1])

@@ -1,0 +1,80 @@
+"""Training loop: determinism, history bookkeeping, divergence, bad input."""
+
+import numpy as np
+import pytest
+
+from lra_edu.algorithms import make_algorithm
+from lra_edu.datasets import Dataset, load_dataset
+from lra_edu.mlp import MLP
+from lra_edu.train import train
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits", train_subset=300)
+
+
+def run(data, seed=0, **kw):
+    net = MLP((64, 16, 10), "tanh", init="gaussian:0.1", seed=seed)
+    return net, train(
+        net,
+        make_algorithm("bp"),
+        data,
+        kw.pop("optimizer", "sgd:0.1"),
+        epochs=2,
+        batch_size=20,
+        seed=seed,
+        progress=False,
+        **kw,
+    )
+
+
+def test_same_seed_same_numbers(digits):
+    (n1, h1), (n2, h2) = run(digits), run(digits)
+    for k in n1.params:
+        np.testing.assert_array_equal(n1.params[k], n2.params[k])
+    assert h1.curve("test_error") == h2.curve("test_error")
+    n3, _ = run(digits, seed=1)
+    assert not np.array_equal(n1.params["W1"], n3.params["W1"])
+
+
+def test_history_records_every_epoch(digits):
+    seen = []
+    _, h = run(digits, callback=seen.append, track_angle=True)
+    assert [r["epoch"] for r in h.records] == [0, 1, 2] == [r["epoch"] for r in seen]
+    assert h.records[2]["train_error"] < h.records[0]["train_error"]
+    assert h.records[1]["depth"] == 2 and h.records[1]["angle"] == pytest.approx(0, abs=1e-3)
+    assert h.best_epoch in (1, 2)
+    s = h.summary()
+    assert set(s["final"]) == {"epoch", "train_error", "valid_error", "test_error"}
+    assert not s["diverged"]
+
+
+def test_divergence_is_a_result(digits):
+    _, h = run(digits, optimizer="sgd:1e38")
+    assert h.diverged
+    assert len(h.records) == 2
+
+
+def test_nan_data_is_refused(digits):
+    bad = Dataset(
+        "bad",
+        digits.x_train.copy(),
+        digits.y_train,
+        digits.x_valid,
+        digits.y_valid,
+        digits.x_test,
+        digits.y_test,
+    )
+    bad.x_train[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        run(bad)
+
+
+def test_mismatched_network_and_bad_arguments(digits):
+    with pytest.raises(ValueError, match="does not fit the data"):
+        train(MLP((10, 4, 10)), make_algorithm("bp"), digits, progress=False)
+    with pytest.raises(ValueError, match="batch_size"):
+        train(MLP((64, 4, 10)), make_algorithm("bp"), digits, batch_size=0, progress=False)
+    with pytest.raises(ValueError, match="epochs"):
+        train(MLP((64, 4, 10)), make_algorithm("bp"), digits, epochs=-1, progress=False)
