@@ -21,6 +21,7 @@ training images for quick runs.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import os
@@ -217,6 +218,16 @@ def load_idx_pair(
     images_name, labels_name = f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte"
     img_path = _find(dataset, images_name, allow_download)
     lab_path = _find(dataset, labels_name, allow_download)
+    return _parse_pair(dataset, img_path, lab_path, img_path.stat().st_mtime_ns, lab_path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_pair(
+    dataset: str, img_path: Path, lab_path: Path, img_mtime: int, lab_mtime: int
+) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """Read, verify and convert one image/label file pair (cached by path and mtime)."""
+    images_name = img_path.name.removesuffix(".gz")
+    labels_name = lab_path.name.removesuffix(".gz")
     images = parse_idx(_read(img_path, images_name, dataset), str(img_path))
     labels = parse_idx(_read(lab_path, labels_name, dataset), str(lab_path))
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
@@ -225,7 +236,10 @@ def load_idx_pair(
             f"an image/label pair; delete them and run again to re-download"
         )
     x = images.reshape(len(images), -1).astype(numpy.float32) / 255.0
-    return x, labels.astype(numpy.int64)
+    y = labels.astype(numpy.int64)
+    x.setflags(write=False)
+    y.setflags(write=False)
+    return x, y
 
 
 def _digits() -> tuple[numpy.ndarray, ...]:

@@ -32,4 +32,4 @@ def make_algorithm(name: str, **hyperparameters: Any) -> Algorithm:
     return cls(**hyperparameters)
 
 
-__all__ = ["ALGORITHMS", "Algorithm", "BP", "Step", "make_algorithm"]
+__all__ = ["ALGORITHMS", "BP", "Algorithm", "Step", "make_algorithm"]
