@@ -84,6 +84,18 @@ def _nonneg_int(text: str) -> int:
     return value
 
 
+def _seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--seeds takes comma-separated integers like 0,1,2, got {text!r}"
+        ) from None
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"--seeds must be distinct integers >= 0, got {text!r}")
+    return seeds
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``lra-edu``."""
     p = argparse.ArgumentParser(prog="lra-edu", description="Local Representation Alignment, executable.")
@@ -136,6 +148,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="any other algorithm hyperparameter, e.g. --set n_free=20",
     )
+
+    run = sub.add_parser("run", help="run an experiment's grid (resumable; finished runs are skipped)")
+    run.add_argument("experiment", help="experiment name or key, e.g. init-robustness or E2")
+    run.add_argument("--scale", choices=("quick", "paper"), default="quick")
+    run.add_argument("--dataset", choices=("fashion-mnist", "mnist", "digits"), default="fashion-mnist")
+    run.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated seeds, e.g. 0,1,2")
+    run.add_argument("--out", default="results", help="results directory (default results/)")
+    run.add_argument("--backend", choices=BACKENDS, default=None)
+
+    rep = sub.add_parser("report", help="paper-vs-ours tables from the results that exist")
+    rep.add_argument("results", nargs="?", default="results", help="results directory (default results/)")
+    rep.add_argument("--json", action="store_true", help="print the JSON report instead of Markdown")
 
     be = sub.add_parser("bench", help="measure training throughput (samples/s)")
     be.add_argument("--json", action="store_true")
@@ -232,6 +256,31 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run (or resume) an experiment's grid and write one JSON per finished run."""
+    from lra_edu.experiments import get_experiment, run_experiment
+
+    if args.backend:
+        set_backend(args.backend)
+    experiment = get_experiment(args.experiment)
+    paths = run_experiment(experiment, args.scale, args.dataset, args.seeds, args.out, progress=True)
+    print(
+        f"{experiment.key} {experiment.name}: {len(paths)} run result(s) under "
+        f"{args.out}/{experiment.name}/{args.scale}/{args.dataset}/; "
+        f"`lra-edu report {args.out}` compares them"
+    )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Print (and write under the results directory) the paper-vs-ours report."""
+    from lra_edu.experiments import write_report
+
+    markdown, data = write_report(args.results)
+    print(json.dumps(data) if args.json else markdown)
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Print BP training throughput on 784-256-256-256-10 tanh, batch 50, float32."""
     from lra_edu.bench import throughput
@@ -255,7 +304,14 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lra-edu`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    command = {"lemma": cmd_lemma, "train": cmd_train, "bench": cmd_bench}[args.command]
+    commands = {
+        "lemma": cmd_lemma,
+        "train": cmd_train,
+        "run": cmd_run,
+        "report": cmd_report,
+        "bench": cmd_bench,
+    }
+    command = commands[args.command]
     try:
         return command(args)
     except (ValueError, TypeError, UsageError) as err:

@@ -1,0 +1,161 @@
+"""Paper-vs-ours tables from whatever results exist under a results directory.
+
+Each table cell shows our value (mean ± std over seeds) beside the paper's, marked
+with the scale and the number of seeds it comes from; cells without a result say
+"not run" together with the command that fills them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from lra_edu.experiments.catalog import EXPERIMENTS
+from lra_edu.experiments.runner import write_json_atomic
+from lra_edu.experiments.spec import Experiment
+
+Cell = tuple[str, str, str]
+
+
+def load_results(root: str | Path) -> list[dict[str, Any]]:
+    """Every run result JSON under ``root`` (unreadable files are reported and skipped)."""
+    results = []
+    for path in sorted(Path(root).glob("*/*/*/*.json")):
+        try:
+            with open(path) as f:
+                results.append(json.load(f))
+        except (OSError, json.JSONDecodeError) as err:
+            print(f"warning: skipping unreadable result {path}: {err}")
+    return results
+
+
+def aggregate(
+    experiment: Experiment, results: list[dict[str, Any]]
+) -> dict[tuple[str, str], dict[Cell, Any]]:
+    """``{(dataset, scale): {cell: summary}}`` with mean, std, seeds and statuses."""
+    values: dict[tuple[str, str], dict[Cell, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    statuses: dict[tuple[str, str], dict[Cell, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for r in results:
+        if r.get("experiment") != experiment.name:
+            continue
+        key = (r["dataset"], r["scale"])
+        for cell, v in experiment.cell_values(r).items():
+            values[key][cell].append(v)
+            statuses[key][cell].append(r.get("status", "ok"))
+    out: dict[tuple[str, str], dict[Cell, Any]] = {}
+    for key, cells in values.items():
+        out[key] = {}
+        for cell, vs in cells.items():
+            nums = [v for v in vs if isinstance(v, (int, float)) and not math.isnan(v)]
+            out[key][cell] = {
+                "mean": statistics.fmean(nums) if nums else None,
+                "std": statistics.stdev(nums) if len(nums) > 1 else 0.0 if nums else None,
+                "text": None if nums or not vs else str(vs[0]),
+                "seeds": len(vs),
+                "status": sorted(set(statuses[key][cell])),
+            }
+    return out
+
+
+def _fmt(summary: dict[str, Any] | None) -> str:
+    if summary is None:
+        return "not run"
+    if summary["mean"] is None:
+        text = summary["text"] or "n/a"
+    elif summary["seeds"] > 1:
+        text = f"{summary['mean']:.2f} ± {summary['std']:.2f}"
+    else:
+        text = f"{summary['mean']:.2f}"
+    flags = [s for s in summary["status"] if s != "ok"]
+    if "no_symmetry_breaking" in flags:
+        text = f"X ({text})"
+    if "diverged" in flags:
+        text = f"{text} (diverged)"
+    return text
+
+
+def experiment_report(experiment: Experiment, results: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """Markdown and JSON report of one experiment."""
+    agg = aggregate(experiment, results)
+    lines = [
+        f"## {experiment.key} {experiment.name}: {experiment.title}",
+        "",
+        f"Source: {experiment.source}.",
+        "",
+    ]
+    if experiment.notes:
+        lines += [experiment.notes, ""]
+    data: dict[str, Any] = {"key": experiment.key, "title": experiment.title, "tables": []}
+    datasets = sorted(set(experiment.paper) | {d for d, _ in agg})
+    for dataset in datasets:
+        scales = [s for s in ("paper", "quick") if (dataset, s) in agg] or [None]
+        for scale in scales:
+            ours = agg.get((dataset, scale), {}) if scale else {}
+            tables = sorted({c[0] for c in ours} | set(experiment.paper.get(dataset, {})))
+            for table in tables:
+                paper = experiment.paper.get(dataset, {}).get(table, {})
+                rows = list(paper) + sorted({c[1] for c in ours if c[0] == table} - set(paper))
+                cols: list[str] = []
+                for r in rows:
+                    cols += [c for c in paper.get(r, {}) if c not in cols]
+                cols += sorted({c[2] for c in ours if c[0] == table} - set(cols), key=_natural)
+                seeds = sorted({v["seeds"] for c, v in ours.items() if c[0] == table})
+                where = (
+                    f"ours at **{scale}** scale, {'/'.join(map(str, seeds))} seed(s)"
+                    if scale
+                    else "**not run here**"
+                )
+                lines += [f"### {dataset}, {table} ({where})", ""]
+                if not scale:
+                    lines += [
+                        f"Fill with: `lra-edu run {experiment.name} --scale paper --dataset {dataset}`",
+                        "",
+                    ]
+                lines += ["| | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+                table_json = {"dataset": dataset, "scale": scale, "table": table, "rows": {}}
+                for r in rows:
+                    cells = []
+                    for c in cols:
+                        p = paper.get(r, {}).get(c)
+                        o = ours.get((table, r, c))
+                        ours_txt = _fmt(o)
+                        cells.append(ours_txt if p is None else f"{ours_txt} (paper {p})")
+                        table_json["rows"].setdefault(r, {})[c] = {"ours": o, "paper": p}
+                    lines.append(f"| {r} | " + " | ".join(cells) + " |")
+                lines.append("")
+                data["tables"].append(table_json)
+    return "\n".join(lines), data
+
+
+def _natural(text: str) -> tuple[Any, ...]:
+    return tuple(int(t) if t.isdigit() else t for t in text.replace("epoch ", "epoch ").split(" "))
+
+
+def write_report(
+    root: str | Path = "results", experiments: list[Experiment] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Build the report of every experiment; write ``report.md`` and ``report.json`` under ``root``."""
+    results = load_results(root)
+    parts = [
+        "# Reproduction report",
+        "",
+        "Each cell: ours (paper). Ours is the mean ± std over the seeds run; the scale is in each heading. "
+        "Paper numbers are the papers' own, restated in SPEC.md.",
+        "",
+    ]
+    data = {"experiments": []}
+    for experiment in experiments or list(EXPERIMENTS.values()):
+        md, js = experiment_report(experiment, results)
+        parts.append(md)
+        data["experiments"].append(js)
+    markdown = "\n".join(parts)
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "report.md.tmp").write_text(markdown)
+    (root / "report.md.tmp").replace(root / "report.md")
+    write_json_atomic(root / "report.json", data)
+    return markdown, data

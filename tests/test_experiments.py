@@ -1,0 +1,137 @@
+"""Experiment engine: specs, resumable atomic runs, failures as results, the report."""
+
+import json
+
+import pytest
+
+from lra_edu.experiments import EXPERIMENTS, Experiment, RunConfig, Scale, get_experiment, run_experiment
+from lra_edu.experiments import runner as runner_mod
+from lra_edu.experiments.report import experiment_report, write_report
+from lra_edu.experiments.runner import symmetric_layers, write_json_atomic
+from lra_edu.mlp import MLP
+
+
+def tiny(grid=None):
+    def default(scale):
+        return [
+            RunConfig(
+                "bp",
+                hidden=(8,),
+                optimizer="sgd:0.1",
+                batch_size=50,
+                cell=("T", "BP", c),
+                **kw,
+                epochs=scale.epochs,
+                train_subset=scale.train_subset,
+            )
+            for c, kw in (("gauss", {"init": "gaussian:0.1"}), ("zero", {"init": "zeros"}))
+        ]
+
+    return Experiment(
+        "E0",
+        "tiny",
+        "a tiny test experiment",
+        "tests",
+        grid or default,
+        {"quick": Scale(2, 200), "paper": Scale(3)},
+        paper={"digits": {"T": {"BP": {"gauss": 5.0, "zero": "X"}}}},
+    )
+
+
+def test_every_paper_experiment_has_both_scales_and_unique_runs():
+    assert [e.key for e in EXPERIMENTS.values()] == [f"E{i}" for i in range(1, 10)]
+    for e in EXPERIMENTS.values():
+        quick, paper = e.runs("quick"), e.runs("paper")
+        assert len(quick) == len(paper) > 0
+        assert len({r.run_id for r in paper}) == len(paper), e.name
+        assert [r.cell for r in quick] == [r.cell for r in paper]
+        assert all(r.epochs <= p.epochs for r, p in zip(quick, paper))
+    assert get_experiment("E2") is get_experiment("init-robustness")
+    with pytest.raises(ValueError, match="valid experiments"):
+        get_experiment("E10")
+    with pytest.raises(ValueError, match="valid scales"):
+        EXPERIMENTS["init-robustness"].runs("huge")
+
+
+def test_run_writes_results_and_second_run_does_nothing(tmp_path, monkeypatch):
+    exp = tiny()
+    paths = run_experiment(exp, "quick", "digits", seeds=[0, 1], out=tmp_path, progress=False)
+    assert len(paths) == 4 and all(p.exists() for p in paths)
+    r = json.loads(paths[0].read_text())
+    for key in (
+        "experiment",
+        "scale",
+        "dataset",
+        "seed",
+        "config",
+        "curves",
+        "best_valid_epoch",
+        "final",
+        "best",
+        "seconds",
+        "backend",
+        "version",
+        "status",
+    ):
+        assert key in r
+    assert r["experiment"] == "tiny" and r["scale"] == "quick" and len(r["curves"]) == 3
+    calls = []
+    monkeypatch.setattr(runner_mod, "run_one", lambda *a, **k: calls.append(a))
+    run_experiment(exp, "quick", "digits", seeds=[0, 1], out=tmp_path, progress=False)
+    assert calls == []
+
+
+def test_interrupted_sweep_resumes_without_losing_work(tmp_path, monkeypatch):
+    exp = tiny()
+    real = runner_mod.run_one
+    done = []
+
+    def flaky(*args, **kwargs):
+        if len(done) == 1:
+            raise KeyboardInterrupt
+        done.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner_mod, "run_one", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(exp, "quick", "digits", out=tmp_path, progress=False)
+    files = list(tmp_path.rglob("*"))
+    assert sum(f.suffix == ".json" for f in files) == 1
+    assert not any(f.name.endswith(".tmp") for f in files)
+    monkeypatch.setattr(runner_mod, "run_one", real)
+    paths = run_experiment(exp, "quick", "digits", out=tmp_path, progress=False)
+    assert all(p.exists() for p in paths)
+
+
+def test_failure_is_a_result(tmp_path):
+    exp = tiny(
+        lambda s: [
+            RunConfig(
+                "bp", hidden=(8,), optimizer="sgd:1e38", epochs=2, train_subset=100, cell=("T", "BP", "gauss")
+            )
+        ]
+    )
+    (path,) = run_experiment(exp, "quick", "digits", out=tmp_path, progress=False)
+    assert json.loads(path.read_text())["status"] == "diverged"
+
+
+def test_zero_init_backprop_is_marked_as_cannot_break_symmetry(tmp_path):
+    run_experiment(tiny(), "quick", "digits", out=tmp_path, progress=False)
+    md, _ = write_report(tmp_path, [tiny()])
+    assert "X (" in md and "(paper X)" in md and "(paper 5.0)" in md
+    assert (tmp_path / "report.md").exists() and json.loads((tmp_path / "report.json").read_text())
+    assert symmetric_layers(MLP((4, 3, 2), init="zeros")) == [1]
+    assert symmetric_layers(MLP((4, 3, 2), init="gaussian:1")) == []
+
+
+def test_report_marks_missing_cells_with_the_command_that_fills_them():
+    md, _ = experiment_report(EXPERIMENTS["init-robustness"], [])
+    assert "not run (paper 13.27)" in md
+    assert "lra-edu run init-robustness --scale paper --dataset mnist" in md
+
+
+def test_atomic_write_replaces_whole_file(tmp_path):
+    p = tmp_path / "a" / "r.json"
+    write_json_atomic(p, {"x": 1})
+    write_json_atomic(p, {"x": 2})
+    assert json.loads(p.read_text()) == {"x": 2} and len(list(p.parent.iterdir())) == 1
