@@ -1,5 +1,6 @@
 """Optimizers that apply update directions in place: SGD, Adam, RMSprop.
 
+A learning rate may be a list with one rate per member of an ensemble (leading axis).
 An optimizer receives the parameter dict and a dict of *gradient-like* directions for
 some of its keys (an algorithm that halts early leaves keys out) and moves each
 parameter against its direction: ``p <- p - lr * step(g)``. Named by strings such as
@@ -10,9 +11,10 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
-from lra_edu.backend import xp_of
+from lra_edu.backend import xp, xp_of
 
 Array = Any
 
@@ -24,11 +26,19 @@ class Optimizer(ABC):
 
     name = "optimizer"
 
-    def __init__(self, lr: float) -> None:
-        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-            raise ValueError(f"the learning rate must be a positive number, got {lr!r}")
-        self.lr = float(lr)
+    def __init__(self, lr: float | Sequence[float]) -> None:
+        rates = list(lr) if isinstance(lr, (list, tuple)) else [lr]
+        for r in rates:
+            if not (isinstance(r, (int, float)) and math.isfinite(r) and r > 0):
+                raise ValueError(f"the learning rate must be a positive number, got {r!r}")
+        self.lr: Any = float(rates[0]) if not isinstance(lr, (list, tuple)) else xp().asarray(rates)
         self.state: dict[str, dict[str, Array]] = {}
+
+    def rate(self, g: Array) -> Any:
+        """The learning rate, shaped to broadcast over ``g`` (one rate per ensemble member)."""
+        if isinstance(self.lr, float):
+            return self.lr
+        return self.lr.reshape(self.lr.shape + (1,) * (g.ndim - 1)).astype(g.dtype)
 
     def update(self, params: dict[str, Array], grads: dict[str, Array]) -> None:
         """Move ``params[k]`` against ``grads[k]`` for every key in ``grads``."""
@@ -40,7 +50,7 @@ class Optimizer(ABC):
         """The amount to subtract from the parameter for direction ``g``."""
 
     def __repr__(self) -> str:
-        return f"{self.name}:{self.lr:g}"
+        return f"{self.name}:{self.lr:g}" if isinstance(self.lr, float) else f"{self.name}:{list(self.lr)}"
 
 
 class SGD(Optimizer):
@@ -48,7 +58,7 @@ class SGD(Optimizer):
 
     name = "sgd"
 
-    def __init__(self, lr: float = 0.01, momentum: float = 0.0) -> None:
+    def __init__(self, lr: float | Sequence[float] = 0.01, momentum: float = 0.0) -> None:
         super().__init__(lr)
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
@@ -56,10 +66,10 @@ class SGD(Optimizer):
 
     def _step(self, key: str, g: Array) -> Array:
         if not self.momentum:
-            return self.lr * g
+            return self.rate(g) * g
         s = self.state.setdefault(key, {"v": xp_of(g).zeros_like(g)})
         s["v"] = self.momentum * s["v"] + g
-        return self.lr * s["v"]
+        return self.rate(g) * s["v"]
 
 
 class Adam(Optimizer):
@@ -68,7 +78,7 @@ class Adam(Optimizer):
     name = "adam"
 
     def __init__(
-        self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+        self, lr: float | Sequence[float] = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
     ) -> None:
         super().__init__(lr)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
@@ -81,7 +91,7 @@ class Adam(Optimizer):
         s["v"] = self.beta2 * s["v"] + (1 - self.beta2) * g * g
         m_hat = s["m"] / (1 - self.beta1 ** s["t"])
         v_hat = s["v"] / (1 - self.beta2 ** s["t"])
-        return self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)
+        return self.rate(g) * m_hat / (xp.sqrt(v_hat) + self.eps)
 
 
 class RMSprop(Optimizer):
@@ -89,7 +99,7 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
 
-    def __init__(self, lr: float = 0.001, rho: float = 0.9, eps: float = 1e-8) -> None:
+    def __init__(self, lr: float | Sequence[float] = 0.001, rho: float = 0.9, eps: float = 1e-8) -> None:
         super().__init__(lr)
         self.rho, self.eps = rho, eps
 
@@ -97,7 +107,7 @@ class RMSprop(Optimizer):
         xp = xp_of(g)
         s = self.state.setdefault(key, {"v": xp.zeros_like(g)})
         s["v"] = self.rho * s["v"] + (1 - self.rho) * g * g
-        return self.lr * g / (xp.sqrt(s["v"]) + self.eps)
+        return self.rate(g) * g / (xp.sqrt(s["v"]) + self.eps)
 
 
 _CLASSES = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
