@@ -163,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     be = sub.add_parser("bench", help="measure training throughput (samples/s)")
     be.add_argument("--json", action="store_true")
-    be.add_argument("--seconds", type=float, default=2.0, help="timing budget per measurement")
+    be.add_argument("--seconds", type=float, default=3.0, help="timing budget per contender")
     be.add_argument("--backend", choices=BACKENDS, default=None)
     return p
 
@@ -282,21 +282,27 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Print BP training throughput on 784-256-256-256-10 tanh, batch 50, float32."""
-    from lra_edu.bench import throughput
+    """Measure throughputs side by side and print the ratios (see lra_edu.bench)."""
+    from lra_edu.bench import run_bench
 
     if args.backend:
         set_backend(args.backend)
-    result = {"bp": throughput("bp", seconds=args.seconds)}
+    r = run_bench(seconds=args.seconds)
     if args.json:
-        print(json.dumps(result))
-    else:
-        r = result["bp"]
-        print(
-            f"BP training throughput, {'-'.join(map(str, r['sizes']))} tanh, batch {r['batch']}, "
-            f"{r['dtype']}, backend {r['backend']}: {r['samples_per_s']:.0f} samples/s "
-            f"({r['ms_per_step']:.3f} ms/step)"
-        )
+        print(json.dumps(r))
+        return 0
+    print(f"{r['network']}, batch {r['batch']}, {r['dtype']}, backend {r['backend']}, {r['cpu_count']} CPUs")
+    for name, value in r["samples_per_s"].items():
+        print(f"  {name:<16} {value:>12,.0f} samples/s")
+    torch_ratio = "n/a (" + r["note"] + ")" if r["bp_vs_torch"] is None else f"{r['bp_vs_torch']:.2f}x"
+    print(f"  bp vs PyTorch CPU:     {torch_ratio}")
+    print(f"  lra_fdbk vs bp:        {r['lra_fdbk_vs_bp']:.2f}x    lra_e vs bp: {r['lra_e_vs_bp']:.2f}x")
+    print(f"  ensemble of 16 vs 16 sequential: {r['ensemble16_speedup']:.2f}x")
+    print(
+        f"  bp {r['bp_gflops']:.1f} GFLOP/s = {100 * r['matmul_fraction']:.0f}% of a 1024^3 matmul "
+        f"({r['matmul_gflops']:.1f} GFLOP/s)"
+    )
+    print(f"  peak memory {r['peak_memory_mb']:.0f} MB")
     return 0
 
 
