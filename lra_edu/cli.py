@@ -156,6 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated seeds, e.g. 0,1,2")
     run.add_argument("--out", default="results", help="results directory (default results/)")
     run.add_argument("--backend", choices=BACKENDS, default=None)
+    run.add_argument("--workers", type=_positive_int, default=1, help="local worker processes (default 1)")
+    run.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://HOST:8786")
+    run.add_argument(
+        "--no-ensembles",
+        action="store_true",
+        help="train every run alone instead of grouping compatible runs into ensembles",
+    )
 
     rep = sub.add_parser("report", help="paper-vs-ours tables from the results that exist")
     rep.add_argument("results", nargs="?", default="results", help="results directory (default results/)")
@@ -263,7 +270,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.backend:
         set_backend(args.backend)
     experiment = get_experiment(args.experiment)
-    paths = run_experiment(experiment, args.scale, args.dataset, args.seeds, args.out, progress=True)
+    paths = run_experiment(
+        experiment,
+        args.scale,
+        args.dataset,
+        args.seeds,
+        args.out,
+        progress=True,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        ensembles=not args.no_ensembles,
+    )
     print(
         f"{experiment.key} {experiment.name}: {len(paths)} run result(s) under "
         f"{args.out}/{experiment.name}/{args.scale}/{args.dataset}/; "

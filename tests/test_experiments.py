@@ -94,12 +94,12 @@ def test_interrupted_sweep_resumes_without_losing_work(tmp_path, monkeypatch):
 
     monkeypatch.setattr(runner_mod, "run_one", flaky)
     with pytest.raises(KeyboardInterrupt):
-        run_experiment(exp, "quick", "digits", out=tmp_path, progress=False)
+        run_experiment(exp, "quick", "digits", out=tmp_path, progress=False, ensembles=False)
     files = list(tmp_path.rglob("*"))
     assert sum(f.suffix == ".json" for f in files) == 1
     assert not any(f.name.endswith(".tmp") for f in files)
     monkeypatch.setattr(runner_mod, "run_one", real)
-    paths = run_experiment(exp, "quick", "digits", out=tmp_path, progress=False)
+    paths = run_experiment(exp, "quick", "digits", out=tmp_path, progress=False, ensembles=False)
     assert all(p.exists() for p in paths)
 
 
@@ -135,3 +135,59 @@ def test_atomic_write_replaces_whole_file(tmp_path):
     write_json_atomic(p, {"x": 1})
     write_json_atomic(p, {"x": 2})
     assert json.loads(p.read_text()) == {"x": 2} and len(list(p.parent.iterdir())) == 1
+
+
+def _strip(path):
+    """The per-split errors and losses of a stored result (diagnostics are ensemble means)."""
+    r = json.loads(path.read_text())
+    keys = [f"{s}_{m}" for s in ("train", "valid", "test") for m in ("error", "loss")]
+    return {"curves": [v for rec in r["curves"] for v in (rec[k] for k in keys)], "best": r["best"]}
+
+
+def _grid(scale):
+    return [
+        RunConfig(
+            "bp",
+            hidden=(8,),
+            init=init,
+            optimizer=f"sgd:{lr}",
+            epochs=2,
+            train_subset=150,
+            cell=("T", "BP", f"{init}-{lr}"),
+        )
+        for init in ("gaussian:0.1", "glorot")
+        for lr in (0.05, 0.1)
+    ]
+
+
+def test_ensembles_workers_and_dask_give_the_serial_results(tmp_path):
+    exp = tiny(_grid)
+    serial = run_experiment(
+        exp, "quick", "digits", seeds=[0, 1], out=tmp_path / "s", progress=False, ensembles=False
+    )
+    grouped = run_experiment(exp, "quick", "digits", seeds=[0, 1], out=tmp_path / "e", progress=False)
+    assert json.loads(grouped[0].read_text())["ensemble"] == 4
+    parallel = run_experiment(
+        exp, "quick", "digits", seeds=[0, 1], out=tmp_path / "p", progress=False, workers=2
+    )
+    for a, b, c in zip(serial, grouped, parallel):
+        sa, sb, sc = _strip(a), _strip(b), _strip(c)
+        assert sa["curves"] == pytest.approx(sb["curves"]) and sa["curves"] == pytest.approx(sc["curves"])
+        assert sa["best"] == pytest.approx(sb["best"])
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cl:
+        dask = run_experiment(
+            exp,
+            "quick",
+            "digits",
+            seeds=[0, 1],
+            out=tmp_path / "d",
+            progress=False,
+            scheduler=cl.scheduler_address,
+        )
+    for a, d in zip(serial, dask):
+        assert _strip(a)["curves"] == pytest.approx(_strip(d)["curves"])
+    with pytest.raises(ValueError, match="workers"):
+        run_experiment(exp, "quick", "digits", out=tmp_path / "x", workers=0)

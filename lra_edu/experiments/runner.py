@@ -22,6 +22,7 @@ from lra_edu.backend import get_backend, to_numpy
 from lra_edu.datasets import load_dataset
 from lra_edu.experiments.spec import Experiment, RunConfig
 from lra_edu.mlp import MLP
+from lra_edu.optimizers import get_optimizer
 from lra_edu.train import History, train
 
 
@@ -118,6 +119,89 @@ def run_one(run: RunConfig, dataset: str, seed: int, progress: bool = False) -> 
     return result
 
 
+#: Algorithms whose ensemble runs are verified (tests/test_ensemble.py) to equal single runs.
+ENSEMBLE_SAFE = frozenset({"bp", "fa", "dfa", "lra_fdbk", "lra_diff", "lra_e"})
+
+
+def ensemble_key(run: RunConfig, seed: int) -> tuple[Any, ...] | None:
+    """Runs with equal keys can train together as one ensemble (None: train alone).
+
+    Members may differ in seed, initializer and learning rate only; when the data is
+    a seeded subset the seed fixes the data, so it joins the key.
+    """
+    if run.algorithm not in ENSEMBLE_SAFE or run.finetune or run.track_angle or run.samples > 1:
+        return None
+    data_seed = seed if (run.train_subset or run.test_subset) else None
+    cfg = run.to_dict()
+    for k in ("init", "cell"):
+        cfg.pop(k)
+    cfg["optimizer"] = run.optimizer.split(":")[0]
+    return (json.dumps(cfg, sort_keys=True), data_seed)
+
+
+def run_group(jobs: list[tuple[RunConfig, int]], dataset: str) -> list[dict[str, Any]]:
+    """Train jobs that share an :func:`ensemble_key` in one ensemble pass; one result each."""
+    if len(jobs) == 1:
+        run, seed = jobs[0]
+        return [run_one(run, dataset, seed)]
+    from lra_edu.ensemble import Member, member_network, train_ensemble
+
+    run, seed = jobs[0]
+    data = load_dataset(
+        dataset,
+        valid_size=run.valid_size,
+        train_subset=run.train_subset,
+        test_subset=run.test_subset,
+        seed=seed,
+    )
+    members = [Member(s, r.init, get_optimizer(r.optimizer).lr) for r, s in jobs]
+    ens, histories = train_ensemble(
+        (data.n_features, *run.hidden, data.n_classes),
+        run.unit,
+        run.algorithm,
+        data,
+        members,
+        run.optimizer,
+        run.epochs,
+        run.batch_size,
+        dict(run.hyperparameters),
+    )
+    results = []
+    for r, history in enumerate(histories):
+        summary = {"algorithm": run.algorithm, **history.summary()}
+        results.append(
+            {
+                "phases": [summary],
+                "status": _status(member_network(ens, r), history),
+                "best_valid_epoch": summary["best_valid"]["epoch"],
+                "final": summary["final"],
+                "best": summary["best_valid"],
+                "curves": summary["history"],
+                "seconds": summary["seconds"],
+                "ensemble": len(jobs),
+            }
+        )
+    return results
+
+
+def _payload(
+    experiment: Experiment, scale: str, dataset: str, run: RunConfig, seed: int, result: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "experiment": experiment.name,
+        "key": experiment.key,
+        "scale": scale,
+        "dataset": dataset,
+        "seed": seed,
+        "run_id": run.run_id,
+        "cell": list(run.cell),
+        "config": run.to_dict(),
+        "backend": get_backend(),
+        "version": __version__,
+        **result,
+    }
+
+
 def run_experiment(
     experiment: Experiment,
     scale: str = "quick",
@@ -125,42 +209,80 @@ def run_experiment(
     seeds: Iterable[int] = (0,),
     out: str | Path = "results",
     progress: bool = True,
+    workers: int = 1,
+    scheduler: str | None = None,
+    ensembles: bool = True,
 ) -> list[Path]:
-    """Run every (run, seed) of ``experiment`` at ``scale`` not yet on disk; return all result paths."""
-    runs = experiment.runs(scale)
+    """Run every (run, seed) of ``experiment`` at ``scale`` not yet on disk; return all result paths.
+
+    Parameters
+    ----------
+    workers : int
+        Local worker processes training independent runs in parallel.
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://HOST:PORT``); its workers train the runs.
+    ensembles : bool
+        Train compatible runs (same configuration but seed, init or learning rate) as
+        one ensemble; results are the same as training them one by one.
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
     seeds = list(seeds)
-    todo = [(r, s) for r in runs for s in seeds]
-    paths = []
+    all_jobs = [(r, s) for r in experiment.runs(scale) for s in seeds]
+    paths = [result_path(Path(out), experiment, scale, dataset, r, s) for r, s in all_jobs]
+    todo = [(r, s) for (r, s), p in zip(all_jobs, paths) if not p.exists()]
+    groups: dict[Any, list[tuple[RunConfig, int]]] = {}
+    for i, (r, s) in enumerate(todo):
+        key = ensemble_key(r, s) if ensembles else None
+        groups.setdefault(key if key is not None else ("single", i), []).append((r, s))
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(todo), desc=f"{experiment.name} ({scale}, {dataset})", dynamic_ncols=True)
-    try:
-        for run, seed in todo:
-            path = result_path(Path(out), experiment, scale, dataset, run, seed)
-            paths.append(path)
-            if not path.exists():
-                result = run_one(run, dataset, seed)
-                write_json_atomic(
-                    path,
-                    {
-                        "experiment": experiment.name,
-                        "key": experiment.key,
-                        "scale": scale,
-                        "dataset": dataset,
-                        "seed": seed,
-                        "run_id": run.run_id,
-                        "cell": list(run.cell),
-                        "config": run.to_dict(),
-                        "backend": get_backend(),
-                        "version": __version__,
-                        **result,
-                    },
-                )
+        bar = tqdm(
+            total=len(all_jobs),
+            initial=len(all_jobs) - len(todo),
+            desc=f"{experiment.name} ({scale}, {dataset})",
+            dynamic_ncols=True,
+        )
+
+    def finish(jobs: list[tuple[RunConfig, int]], results: list[dict[str, Any]]) -> None:
+        for (r, s), result in zip(jobs, results):
+            path = result_path(Path(out), experiment, scale, dataset, r, s)
+            write_json_atomic(path, _payload(experiment, scale, dataset, r, s, result))
             if bar is not None:
                 bar.update(1)
+
+    try:
+        if scheduler is None and workers == 1:
+            for jobs in groups.values():
+                finish(jobs, run_group(jobs, dataset))
+        else:
+            _run_parallel(list(groups.values()), dataset, workers, scheduler, finish)
     finally:
         if bar is not None:
             bar.close()
     return paths
+
+
+def _run_parallel(
+    groups: list[list[tuple[RunConfig, int]]], dataset: str, workers: int, scheduler: str | None, finish: Any
+) -> None:
+    """Train groups on local processes or a Dask cluster; write each result as it arrives."""
+    if scheduler is not None:
+        try:
+            from distributed import Client, as_completed
+        except ImportError as err:
+            raise RuntimeError("--scheduler needs Dask: pip install 'dask[distributed]'") from err
+        with Client(scheduler) as client:
+            futures = {client.submit(run_group, jobs, dataset, pure=False): jobs for jobs in groups}
+            for future in as_completed(futures):
+                finish(futures[future], future.result())
+        return
+    import concurrent.futures as cf
+    import multiprocessing
+
+    with cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(run_group, jobs, dataset): jobs for jobs in groups}
+        for future in cf.as_completed(futures):
+            finish(futures[future], future.result())
