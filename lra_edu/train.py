@@ -58,7 +58,10 @@ class History:
 
     def summary(self) -> dict[str, Any]:
         """Final and best-validation errors (%), the history and the seconds taken."""
-        pick = lambda r: {f"{s}_error": r.get(f"{s}_error") for s in SPLITS}  # noqa: E731
+
+        def pick(r: dict[str, Any]) -> dict[str, Any]:
+            return {f"{s}_error": r.get(f"{s}_error") for s in SPLITS}
+
         return {
             "final": {"epoch": self.final["epoch"], **pick(self.final)},
             "best_valid": {"epoch": self.best_epoch, **pick(self.best)},
