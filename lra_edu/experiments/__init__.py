@@ -1,7 +1,13 @@
 """Every experiment of [LRA18] and [LRA19] as a runnable, resumable spec, and the report."""
 
 from lra_edu.experiments.catalog import EXPERIMENTS, get_experiment
-from lra_edu.experiments.report import write_report
+from lra_edu.experiments.report import (
+    default_results_dir,
+    experiment_report,
+    load_results,
+    setup_table,
+    write_report,
+)
 from lra_edu.experiments.runner import run_experiment, run_one
 from lra_edu.experiments.spec import SCALES, Experiment, RunConfig, Scale
 
@@ -11,8 +17,12 @@ __all__ = [
     "Experiment",
     "RunConfig",
     "Scale",
+    "default_results_dir",
+    "experiment_report",
     "get_experiment",
+    "load_results",
     "run_experiment",
     "run_one",
+    "setup_table",
     "write_report",
 ]

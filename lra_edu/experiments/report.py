@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import statistics
 from collections import defaultdict
 from pathlib import Path
@@ -159,3 +160,51 @@ def write_report(
     (root / "report.md.tmp").replace(root / "report.md")
     write_json_atomic(root / "report.json", data)
     return markdown, data
+
+
+def default_results_dir() -> Path:
+    """``$LRA_EDU_RESULTS``, else the repository's ``results/`` (beside ``book/``), else ``./results``."""
+    env = os.environ.get("LRA_EDU_RESULTS")
+    if env:
+        return Path(env)
+    repo = Path(__file__).resolve().parents[2] / "results"
+    return repo if repo.parent.joinpath("book").is_dir() else Path("results")
+
+
+def setup_table(experiment: Experiment, scale: str = "paper") -> str:
+    """A Markdown table of the experiment's grid at ``scale`` (one row per run)."""
+    runs = experiment.runs(scale)
+    cols = [
+        "cell",
+        "algorithm",
+        "hidden",
+        "unit",
+        "init",
+        "optimizer",
+        "batch",
+        "epochs",
+        "data",
+        "hyperparameters",
+    ]
+    lines = ["| " + " | ".join(cols) + " |", "|---" * len(cols) + "|"]
+    for r in runs:
+        hidden = f"{len(r.hidden)}×{r.hidden[0]}" if len(set(r.hidden)) == 1 else "-".join(map(str, r.hidden))
+        data = "full" if r.train_subset is None else f"{r.train_subset} train"
+        hp = ", ".join(f"{k}={v}" for k, v in r.hyperparameters) or "defaults"
+        if r.finetune:
+            hp += f"; then {r.finetune[0]} {r.finetune[1]} for {r.finetune[2]} epochs"
+        cell = " / ".join(p for p in r.cell if p)
+        row = [
+            cell,
+            r.algorithm,
+            hidden,
+            r.unit,
+            r.init,
+            r.optimizer,
+            str(r.batch_size),
+            str(r.epochs),
+            data,
+            hp,
+        ]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
