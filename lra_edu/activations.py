@@ -82,6 +82,11 @@ def _hard_tanh(h: Array) -> Array:
     return xp_of(h).clip(h, -1.0, 1.0)
 
 
+def _hard_sigmoid(h: Array) -> Array:
+    # Scellier & Bengio (2017)'s rho: clip(h, 0, 1) (not Keras's clip(0.2 h + 0.5, 0, 1))
+    return xp_of(h).clip(h, 0.0, 1.0)
+
+
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in [
@@ -93,6 +98,9 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("softsign", _softsign, lambda h: 1.0 / (1.0 + abs(h)) ** 2),
         Activation("softplus", _softplus, _sigmoid),
         Activation("hard_tanh", _hard_tanh, lambda h: (abs(h) < 1).astype(h.dtype)),
+        # derivative 1 on the closed [0, 1] (a valid subgradient at the kinks), so that an
+        # equilibrium-propagation state sitting at 0 or 1 can move back inside
+        Activation("hard_sigmoid", _hard_sigmoid, lambda h: ((h >= 0) & (h <= 1)).astype(h.dtype)),
     ]
 }
 

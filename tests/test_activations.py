@@ -10,7 +10,7 @@ from lra_edu.activations import ACTIVATIONS, DISCRETE, get_unit
 from lra_edu.backend import RNG
 
 finite = st.floats(-6, 6, allow_nan=False, allow_infinity=False)
-KINKS = {"relu": [0.0], "relu6": [0.0, 6.0], "hard_tanh": [-1.0, 1.0]}
+KINKS = {"relu": [0.0], "relu6": [0.0, 6.0], "hard_tanh": [-1.0, 1.0], "hard_sigmoid": [0.0, 1.0]}
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))

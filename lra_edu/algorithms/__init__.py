@@ -10,8 +10,16 @@ from typing import Any
 
 from lra_edu.algorithms.base import Algorithm, Step
 from lra_edu.algorithms.bp import BP
+from lra_edu.algorithms.dtp import DTP, DTPSigma
+from lra_edu.algorithms.equil_prop import EquilProp
+from lra_edu.algorithms.fa import DFA, FA
+from lra_edu.algorithms.lra import LRADiff, LRAFdbk
+from lra_edu.algorithms.lra_e import LRAE
+from lra_edu.algorithms.stochastic import Reinforce, ReinforceBaseline, STAnneal, STPass, STSigmoid
 
-ALGORITHMS: dict[str, type[Algorithm]] = {cls.name: cls for cls in [BP]}
+_CLASSES: list[type[Algorithm]] = [BP, LRADiff, LRAFdbk, LRAE, FA, DFA, DTP, DTPSigma, EquilProp]
+_CLASSES += [STPass, STSigmoid, STAnneal, Reinforce, ReinforceBaseline]
+ALGORITHMS: dict[str, type[Algorithm]] = {cls.name: cls for cls in _CLASSES}
 
 
 def make_algorithm(name: str, **hyperparameters: Any) -> Algorithm:
