@@ -33,6 +33,8 @@ HYPERPARAMETER_FLAGS = {
     "--local-loss": "local_loss",
     "--update": "update",
     "--preset": "preset",
+    "--reduction": "reduction",
+    "--samples": "samples",
 }
 
 

@@ -33,7 +33,7 @@ def error_weight_angles(net: MLP, algo: LRAE) -> list[float]:
 
 
 def test_official_code_preset_matches_the_authors_formulas() -> None:
-    # A direct transcription of the authors' TensorFlow step (batch-first, batch mean):
+    # A direct transcription of the authors' TensorFlow step (batch-first, batch sum):
     # e4 = z4 - y, y3 = tanh(h3 - beta e4 E4), e3 = z3 - y3, ..., dW = z_{l-1}^T e_l.
     net = MLP((6, 5, 5, 5, 4), "tanh", "gaussian:0.5", seed=1, dtype="float64")
     x, t = batch(seed=1)
@@ -51,9 +51,9 @@ def test_official_code_preset_matches_the_authors_formulas() -> None:
         y = np.tanh(h[l - 1] - 0.1 * (e[l] @ algo.params[f"E{l}"]))
         e[l - 1] = z[l - 1] - y
     for l in range(1, 5):
-        np.testing.assert_allclose(step.grads[f"W{l}"], z[l - 1].T @ e[l] / len(x), rtol=1e-12)
+        np.testing.assert_allclose(step.grads[f"W{l}"], z[l - 1].T @ e[l], rtol=1e-12)
         if l > 1:
-            np.testing.assert_allclose(step.own_grads[f"E{l}"], (z[l - 1].T @ e[l] / len(x)).T, rtol=1e-12)
+            np.testing.assert_allclose(step.own_grads[f"E{l}"], (z[l - 1].T @ e[l]).T, rtol=1e-12)
     assert not any(k.startswith("b") for k in step.grads)  # the authors' code learns no biases
 
 
@@ -68,8 +68,8 @@ def test_paper_preset_uses_v1_and_the_gaussian_error() -> None:
     y2 = np.tanh(fw.h[2] - 0.1 * (e3 @ algo.params["E3"]))
     e2 = 2.0 * (fw.z[2] - y2)  # Gaussian with variance 1/2: e = -2 (y - z)
     delta2 = e2 * (1.0 - np.tanh(fw.h[2]) ** 2)  # V1 keeps f'(h)
-    np.testing.assert_allclose(step.grads["W2"], fw.z[1].T @ delta2 / len(x), rtol=1e-12)
-    np.testing.assert_allclose(step.grads["b2"], delta2.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(step.grads["W2"], fw.z[1].T @ delta2, rtol=1e-12)
+    np.testing.assert_allclose(step.grads["b2"], delta2.sum(axis=0), rtol=1e-12)
     np.testing.assert_allclose(step.own_grads["E3"], 0.5 * step.grads["W3"].T, rtol=1e-12)
     assert set(step.own_grads) == {"E2", "E3"}
     assert {k: v.shape for k, v in step.own_grads.items()} == {k: v.shape for k, v in algo.params.items()}
@@ -181,3 +181,17 @@ def test_step_before_setup_is_a_clear_error() -> None:
     net = MLP((6, 5, 4), "tanh", seed=0)
     with pytest.raises(RuntimeError, match="setup"):
         LRAE().step(net, *batch(dtype="float32"))
+
+
+def test_mean_reduction_is_the_sum_over_the_batch_size() -> None:
+    net = MLP((6, 5, 5, 4), "tanh", "gaussian:0.5", seed=3, dtype="float64")
+    x, t = batch(seed=3)
+    steps = {}
+    for reduction in ("sum", "mean"):
+        algo = LRAE(reduction=reduction)
+        algo.setup(net, RNG(3))
+        steps[reduction] = algo.step(net, x, t)
+    for k, g in steps["sum"].grads.items():
+        np.testing.assert_allclose(steps["mean"].grads[k] * len(x), g, rtol=1e-12)
+    with pytest.raises(ValueError, match="reduction"):
+        LRAE(reduction="max")

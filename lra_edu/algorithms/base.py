@@ -44,6 +44,8 @@ class Algorithm(ABC):
     name: ClassVar[str] = "algorithm"
     #: Algorithms that need derivatives of every unit (backprop and friends).
     needs_derivatives: ClassVar[bool] = True
+    #: Posterior samples averaged at evaluation when the hidden units are stochastic.
+    samples: int = 1
 
     def __init__(self) -> None:
         self.params: dict[str, Array] = {}
@@ -59,8 +61,9 @@ class Algorithm(ABC):
 
     def predict_proba(self, net: MLP, x: Array) -> Array:
         """Class probabilities used for evaluation; algorithms with their own inference
-        (equilibrium settling, averaging stochastic samples) override this."""
-        return net.predict_proba(x)
+        (equilibrium settling, their own sampling) override this. Stochastic units are
+        averaged over ``self.samples`` posterior draws."""
+        return net.predict_proba(x, self.samples)
 
     @abstractmethod
     def step(self, net: MLP, x: Array, t: Array) -> Step:

@@ -4,6 +4,11 @@ Every function draws on an existing ``Axes`` when given one (``ax=...``) and oth
 makes a new figure; it returns the ``Axes`` it drew on, so a chapter can adjust titles
 or limits afterwards. Array inputs may live on either backend: they are moved to the
 host with :func:`lra_edu.backend.to_numpy` before matplotlib sees them.
+
+General helpers live here; topic modules hold the figures of one part of the book:
+``lra_edu.plots.lra`` (the LRA family), ``lra_edu.plots.relatives`` (feedback alignment,
+target propagation, equilibrium propagation, stochastic nets) and
+``lra_edu.plots.experiments`` (the papers' experiments).
 """
 
 from __future__ import annotations
