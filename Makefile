@@ -33,8 +33,11 @@ data:
 lint: $(STAMP)
 	$(BIN)/ruff check lra_edu tests
 
+# Two pytest workers on two cores: one BLAS thread each (oversubscribed OpenBLAS threads
+# spin and slow everything down many times over).
 test: $(STAMP) data lint
-	$(BIN)/python -m pytest -n 2 --dist loadscope tests book --nbval-lax --nbval-current-env
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	  $(BIN)/python -m pytest -n 2 --dist loadscope tests book --nbval-lax --nbval-current-env
 
 book: $(STAMP) data
 	rm -rf _build/html _build/.doctrees
