@@ -233,9 +233,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     summary = {
         "algorithm": algorithm.name,
-        "hyperparameters": {
-            k: getattr(algorithm, k) for k in algorithm.hyperparameters() if hasattr(algorithm, k)
-        },
+        "hyperparameters": algorithm.hyperparameter_values(),
         "dataset": data.name,
         "sizes": list(sizes),
         "activation": net.unit.name,

@@ -46,6 +46,8 @@ class Algorithm(ABC):
     needs_derivatives: ClassVar[bool] = True
     #: Posterior samples averaged at evaluation when the hidden units are stochastic.
     samples: int = 1
+    #: Hyperparameters stored under another attribute name (e.g. one that would shadow a method).
+    stored_as: ClassVar[dict[str, str]] = {}
 
     def __init__(self) -> None:
         self.params: dict[str, Array] = {}
@@ -75,8 +77,13 @@ class Algorithm(ABC):
         sig = inspect.signature(cls.__init__)
         return [p for p in sig.parameters if p != "self"]
 
+    def hyperparameter_values(self) -> dict[str, Any]:
+        """The value of every hyperparameter, keyed by its constructor name (for reports and JSON)."""
+        names = {k: self.stored_as.get(k, k) for k in self.hyperparameters()}
+        return {k: getattr(self, attr) for k, attr in names.items() if hasattr(self, attr)}
+
     def __repr__(self) -> str:
-        hp = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.hyperparameters() if hasattr(self, k))
+        hp = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameter_values().items())
         return f"{type(self).__name__}({hp})"
 
 

@@ -47,7 +47,7 @@ used 100 and 500 for two and three hidden layers).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from lra_edu.algorithms.base import Algorithm, Step, batch_size, check_int, check_positive
 from lra_edu.backend import xp_of
@@ -98,6 +98,9 @@ class EquilProp(Algorithm):
 
     name = "equil_prop"
 
+    #: The ``step`` hyperparameter is stored as ``eps``: ``step`` would shadow the step() method.
+    stored_as: ClassVar[dict[str, str]] = {"step": "eps"}
+
     def __init__(self, beta: float = 0.5, n_free: int = 20, n_nudged: int = 4, step: float = 0.5) -> None:
         super().__init__()
         self.beta = check_positive("beta", beta)
@@ -106,12 +109,6 @@ class EquilProp(Algorithm):
         self.eps = check_positive("step", step)
         if self.eps > 1.0:
             raise ValueError(f"step must lie in (0, 1]: a larger step overshoots the decay -s, got {step!r}")
-
-    def __repr__(self) -> str:
-        return (
-            f"EquilProp(beta={self.beta!r}, n_free={self.n_free!r}, n_nudged={self.n_nudged!r}, "
-            f"step={self.eps!r})"
-        )
 
     def relax(
         self, net: MLP, x: Array, states: list[Array], n_steps: int, beta: float = 0.0, t: Array | None = None
