@@ -4,7 +4,11 @@
 set -u
 out=${1:-/tmp/acceptance}
 mkdir -p "$out"
-run() { name=$1; shift; [ -s "$out/$name.json" ] || lra-edu train --dataset fashion-mnist --json "$@" > "$out/$name.json.tmp" && mv "$out/$name.json.tmp" "$out/$name.json"; }
+run() {
+  name=$1; shift
+  [ -s "$out/$name.json" ] && return
+  lra-edu train --dataset fashion-mnist --json "$@" > "$out/$name.json.tmp" && mv "$out/$name.json.tmp" "$out/$name.json"
+}
 run bp-3x256-1ep           --algorithm bp --hidden 256,256,256 --epochs 1
 run lra_fdbk-8x128-sig-0   --algorithm lra_fdbk --hidden 128,128,128,128,128,128,128,128 --activation sigmoid --init zeros --epochs 5
 run bp-8x128-sig-0         --algorithm bp --hidden 128,128,128,128,128,128,128,128 --activation sigmoid --init zeros --epochs 5
