@@ -41,7 +41,8 @@ test: $(STAMP) data lint
 
 book: $(STAMP) data
 	rm -rf _build/html _build/.doctrees
-	$(BIN)/jupyter-book build . -W -n --keep-going || { \
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	  $(BIN)/jupyter-book build . -W -n --keep-going || { \
 	  for f in _build/html/reports/*.err.log _build/html/reports/*.log; do [ -f "$$f" ] && cat "$$f"; done; exit 1; }
 	@echo "book: open _build/html/index.html"
 

@@ -6,7 +6,8 @@ or limits afterwards. Array inputs may live on either backend: they are moved to
 host with :func:`lra_edu.backend.to_numpy` before matplotlib sees them.
 
 General helpers live here; topic modules hold the figures of one part of the book:
-``lra_edu.plots.lra`` (the LRA family), ``lra_edu.plots.relatives`` (feedback alignment,
+``lra_edu.plots.lra`` (LRA-diff, LRA-fdbk, discrete units), ``lra_edu.plots.lra_e`` (LRA-E,
+initialization, recurrent nets), ``lra_edu.plots.relatives`` (feedback alignment,
 target propagation, equilibrium propagation, stochastic nets) and
 ``lra_edu.plots.experiments`` (the papers' experiments).
 """
