@@ -70,3 +70,6 @@ def test_unknown_algorithm_and_hyperparameter():
         make_algorithm("backprop")
     with pytest.raises(ValueError, match="bp does not take K"):
         make_algorithm("bp", K=3)
+    assert make_algorithm("bp", samples=7).samples == 7
+    with pytest.raises(ValueError, match="samples must be an integer >= 1"):
+        make_algorithm("bp", samples=0)

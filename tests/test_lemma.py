@@ -27,7 +27,14 @@ def test_local_gradients_equal_backprop(depth, unit, width, batch, std, seed):
     # Backprop's gradients can vanish (e.g. dead relu layers); compare where they do not.
     meaningful = {k: v for k, v in result.rel_diff.items() if np.linalg.norm(result.backprop[k]) > 1e-150}
     assert meaningful
-    assert max(meaningful.values()) < 1e-9, meaningful
+    # A layer recovers its error as z - (z - g): rounding leaves eps * |z| / |g| of relative error,
+    # which is large only when the gradient g is tiny next to the activations z.
+    fw = net.forward(x)
+    y = lemma1_targets(net, fw, t)
+    ratio = max(
+        np.linalg.norm(fw.z[l]) / max(np.linalg.norm(fw.z[l] - y[l]), 1e-300) for l in range(1, depth)
+    )
+    assert max(meaningful.values()) < 1e-9 + 1e3 * np.finfo(float).eps * ratio, (meaningful, ratio)
 
 
 def test_top_target_is_the_label_and_targets_move_against_gradient():

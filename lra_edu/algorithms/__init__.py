@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lra_edu.algorithms.base import Algorithm, Step
+from lra_edu.algorithms.base import Algorithm, Step, check_int
 from lra_edu.algorithms.bp import BP
 from lra_edu.algorithms.dtp import DTP, DTPSigma
 from lra_edu.algorithms.equil_prop import EquilProp
@@ -25,19 +25,24 @@ ALGORITHMS: dict[str, type[Algorithm]] = {cls.name: cls for cls in _CLASSES}
 def make_algorithm(name: str, **hyperparameters: Any) -> Algorithm:
     """Build the algorithm called ``name`` with the given hyperparameters.
 
-    Raises ``ValueError`` naming the valid choices for an unknown algorithm or a
-    hyperparameter the algorithm does not take.
+    Every algorithm also accepts ``samples``: the posterior draws averaged when it
+    evaluates a network of stochastic units. Raises ``ValueError`` naming the valid
+    choices for an unknown algorithm or a hyperparameter the algorithm does not take.
     """
     key = name.strip().lower() if isinstance(name, str) else name
     if key not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {name!r}; valid algorithms: {', '.join(ALGORITHMS)}")
     cls = ALGORITHMS[key]
     accepted = cls.hyperparameters()
+    samples = None if "samples" in accepted else hyperparameters.pop("samples", None)
     unknown = sorted(set(hyperparameters) - set(accepted))
     if unknown:
         takes = ", ".join(accepted) if accepted else "no hyperparameters"
-        raise ValueError(f"{key} does not take {', '.join(unknown)}; it takes: {takes}")
-    return cls(**hyperparameters)
+        raise ValueError(f"{key} does not take {', '.join(unknown)}; it takes: {takes} (and samples)")
+    algorithm = cls(**hyperparameters)
+    if samples is not None:
+        algorithm.samples = check_int("samples", samples)
+    return algorithm
 
 
 __all__ = ["ALGORITHMS", "BP", "Algorithm", "Step", "make_algorithm"]

@@ -76,9 +76,7 @@ def run_one(run: RunConfig, dataset: str, seed: int, progress: bool = False) -> 
         seed=seed,
     )
     net = MLP((data.n_features, *run.hidden, data.n_classes), run.unit, init=run.init, seed=seed)
-    algorithm = make_algorithm(run.algorithm, **dict(run.hyperparameters))
-    if run.samples > 1:
-        algorithm.samples = run.samples
+    algorithm = make_algorithm(run.algorithm, samples=run.samples, **dict(run.hyperparameters))
     history = train(
         net,
         algorithm,
