@@ -41,7 +41,9 @@ class LocalLoss:
 
 
 def _log1p_sq(d: Array) -> Array:
-    return xp_of(d).log1p(d * d)
+    # log(1 + d^2) rather than log1p(d^2): NumPy vectorizes log but not log1p, and the
+    # two differ only where d^2 is below float precision, where the loss is ~d^2 anyway.
+    return xp_of(d).log(1.0 + d * d)
 
 
 LOSSES: dict[str, LocalLoss] = {

@@ -208,7 +208,9 @@ def test_layer_update_reads_only_its_own_inputs_outputs_and_target(cls) -> None:
             z=[fw.z[k] if k == l else np.full_like(fw.z[k], np.nan) for k in range(5)],
             zs=[fw.zs[k] if k == l - 1 else np.full_like(fw.z[k], np.nan) for k in range(5)],
         )
-        got, want = algo.layer_update(net, poisoned, l, y), algo.layer_update(net, fw, l, y)
+        got, want = (
+            algo.layer_update(f, l, algo.pre_error(net, l, f.h[l], y, f.z[l])) for f in (poisoned, fw)
+        )
         for k in want:
             np.testing.assert_array_equal(got[k], want[k])
 

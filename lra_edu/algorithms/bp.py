@@ -20,10 +20,10 @@ Array = Any
 
 def weight_grads(fw: Forward, l: int, delta: Array) -> dict[str, Array]:
     """Mean-over-batch gradients of layer ``l`` from its pre-activation error ``delta``."""
-    n = batch_size(delta)
+    delta = delta / batch_size(delta)  # scale the small (batch, n_l) error, not the large dW
     return {
-        f"W{l}": fw.zs[l - 1].swapaxes(-1, -2) @ delta / n,
-        f"b{l}": delta.sum(axis=-2) / n,
+        f"W{l}": fw.zs[l - 1].swapaxes(-1, -2) @ delta,
+        f"b{l}": delta.sum(axis=-2),
     }
 
 

@@ -122,29 +122,36 @@ class LRA(Algorithm):
     def displacement(self, net: MLP, l: int, delta: Array, hb: Array) -> Array:
         """The pre-activation displacement ``dh_{l-1}`` from layer ``l``'s error ``delta``."""
 
-    def pre_error(self, net: MLP, l: int, h: Array, y: Array) -> Array:
-        """``dL_l(f(h), y)/dh``: layer ``l``'s error at its pre-activation ``h``."""
+    def pre_error(self, net: MLP, l: int, h: Array, y: Array, z: Array | None = None) -> Array:
+        """``dL_l(f(h), y)/dh``: layer ``l``'s error at its pre-activation ``h`` (``z = f(h)`` if known)."""
         if l == net.n_layers:
             return nll_delta(h, y)  # softmax(h_n) - t
-        return self.loss.error(net.unit.f(h), y) * net.unit.f.df(h)
+        z = net.unit.f(h) if z is None else z
+        return self.loss.error(z, y) * net.unit.f.df(h)
 
-    def target_below(self, net: MLP, fw: Forward, l: int, y: Array) -> Array:
-        """Walk ``h-bar_{l-1}`` K steps to lower ``L_l``; return the target ``y_{l-1}``."""
-        hb, hl = fw.h[l - 1], fw.h[l]  # h-bar_{l-1}, h-bar_l start at the forward pass
+    def target_below(self, net: MLP, fw: Forward, l: int, y: Array, delta: Array | None = None) -> Array:
+        """Walk ``h-bar_{l-1}`` K steps to lower ``L_l``; return the target ``y_{l-1}``.
+
+        ``delta``, layer ``l``'s error at the forward pass where the walk starts, is
+        computed unless the caller already has it.
+        """
+        hb = fw.h[l - 1]  # h-bar_{l-1} starts at the forward pass
+        if delta is None:
+            delta = self.pre_error(net, l, fw.h[l], y, fw.z[l])  # dL_l(z_l, y_l)/dh_l
         for k in range(self.K):
-            delta = self.pre_error(net, l, hl, y)  # dL_l(z-bar_l, y_l)/dh-bar_l
             dh = normalize(self.displacement(net, l, delta, hb), self.c2, axes=(-1,))  # Normalize(dh, c2)
             hb = hb - self.beta * dh  # h-bar_{l-1} <- h-bar_{l-1} - beta * dh
             zb, zsb = net.unit(hb, net.noise)  # z-bar_{l-1} = f(h-bar), and g(z-bar) seen above
             if k < self.K - 1:
                 hl = net.layer(l, zsb)[0]  # re-run the subgraph: h-bar_l = z-bar*_{l-1} W_l + b_l
+                delta = self.pre_error(net, l, hl, y)  # dL_l(z-bar_l, y_l)/dh-bar_l
         return zb  # y_{l-1} <- z-bar_{l-1}
 
-    def layer_update(self, net: MLP, fw: Forward, l: int, y: Array) -> dict[str, Array]:
-        """``Normalize(dL_l/dW_l, c1)`` and ``Normalize(dL_l/db_l, c1)`` (see ``reduction``)."""
-        grads = weight_grads(fw, l, self.pre_error(net, l, fw.h[l], y))  # batch means
+    def layer_update(self, fw: Forward, l: int, delta: Array) -> dict[str, Array]:
+        """``Normalize(dL_l/dW_l, c1)`` and ``Normalize(dL_l/db_l, c1)`` from the error ``delta``."""
         if self.reduction == "sum":
-            grads = {k: v * batch_size(fw.h[l]) for k, v in grads.items()}
+            delta = delta * batch_size(delta)  # weight_grads averages; this makes it a batch sum
+        grads = weight_grads(fw, l, delta)
         return {
             f"W{l}": normalize(grads[f"W{l}"], self.c1, axes=(-2, -1)),
             f"b{l}": normalize(grads[f"b{l}"], self.c1, axes=(-1,)),
@@ -166,13 +173,14 @@ class LRA(Algorithm):
                 if not bool(alive.any()):
                     break
                 discrepancy += float(local.mean())
-            update = self.layer_update(net, fw, l, y)  # Normalize(dL_l/dW_l, c1), Normalize(dL_l/db_l, c1)
+            delta = self.pre_error(net, l, fw.h[l], y, fw.z[l])  # dL_l(z_l, y_l)/dh_l
+            update = self.layer_update(fw, l, delta)  # Normalize(dL_l/dW_l, c1), Normalize(dL_l/db_l, c1)
             if alive is not None and not bool(alive.all()):
                 update = _mask(update, alive)
             grads.update(update)
             depth += 1.0 if alive is None else float(alive.mean())
             if l > 1:
-                y = self.target_below(net, fw, l, y)  # y_{l-1} from K steps on h-bar_{l-1}
+                y = self.target_below(net, fw, l, y, delta)  # y_{l-1} from K steps on h-bar_{l-1}
         return Step(grads, diagnostics={"depth": depth, "discrepancy": discrepancy, "loss": loss})
 
 
