@@ -6,6 +6,7 @@ import pytest
 from lra_edu.algorithms import make_algorithm
 from lra_edu.datasets import load_dataset
 from lra_edu.ensemble import Member, member_network, stack_networks, train_ensemble
+from lra_edu.experiments.runner import ENSEMBLE_SAFE
 from lra_edu.mlp import MLP
 from lra_edu.train import train
 
@@ -18,7 +19,7 @@ def digits():
     return load_dataset("digits", train_subset=200)
 
 
-@pytest.mark.parametrize("algorithm", ["bp", "lra_fdbk"])
+@pytest.mark.parametrize("algorithm", sorted(ENSEMBLE_SAFE))
 def test_members_equal_single_runs(digits, algorithm):
     ens, histories = train_ensemble(
         SIZES, "tanh", algorithm, digits, MEMBERS, "sgd", epochs=2, batch_size=30, dtype="float64"
