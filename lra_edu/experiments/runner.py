@@ -35,6 +35,9 @@ def write_json_atomic(path: Path, obj: Any) -> None:
             json.dump(obj, f, indent=1, allow_nan=True)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; results are ordinary files
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
