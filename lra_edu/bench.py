@@ -161,9 +161,27 @@ def race(
 
 
 def run_bench(
-    seconds: float = 3.0, batch: int = 50, dtype: str = "float32", ensemble: int = 16
+    seconds: float = 3.0,
+    batch: int = 50,
+    dtype: str = "float32",
+    ensemble: int = 16,
+    threads: int | None = None,
 ) -> dict[str, Any]:
-    """Measure everything side by side; return raw figures and the headline ratios."""
+    """Measure everything side by side; return raw figures and the headline ratios.
+
+    ``threads`` caps the BLAS threads of NumPy and PyTorch alike (default: as configured).
+    """
+    if threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        try:
+            import torch
+
+            torch.set_num_threads(threads)
+        except ImportError:
+            pass
+        with threadpool_limits(threads):
+            return {**run_bench(seconds, batch, dtype, ensemble), "threads": threads}
     sizes = BENCH_SIZES
     contenders: dict[str, Callable[[], None]] = {
         "bp": _step_fn("bp", batch, sizes, dtype),

@@ -174,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--json", action="store_true")
     be.add_argument("--seconds", type=float, default=3.0, help="timing budget per contender")
     be.add_argument("--backend", choices=BACKENDS, default=None)
+    be.add_argument(
+        "--threads", type=_positive_int, default=None, help="BLAS threads for NumPy and PyTorch alike"
+    )
     return p
 
 
@@ -304,7 +307,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.backend:
         set_backend(args.backend)
-    r = run_bench(seconds=args.seconds)
+    r = run_bench(seconds=args.seconds, threads=args.threads)
     if args.json:
         print(json.dumps(r))
         return 0
