@@ -19,7 +19,7 @@ from typing import Any
 from lra_edu import __version__
 from lra_edu.algorithms import make_algorithm
 from lra_edu.backend import get_backend, to_numpy
-from lra_edu.datasets import load_dataset
+from lra_edu.datasets import Dataset, load_dataset
 from lra_edu.experiments.spec import Experiment, RunConfig
 from lra_edu.mlp import MLP
 from lra_edu.optimizers import get_optimizer
@@ -69,15 +69,20 @@ def _status(net: MLP, history: History) -> str:
     return "ok"
 
 
-def run_one(run: RunConfig, dataset: str, seed: int, progress: bool = False) -> dict[str, Any]:
-    """Train one configuration and return its JSON-ready result (without experiment keys)."""
-    data = load_dataset(
+def run_data(run: RunConfig, dataset: str, seed: int) -> Dataset:
+    """The data a run trains on: its splits and seeded subsets of ``dataset``."""
+    return load_dataset(
         dataset,
         valid_size=run.valid_size,
         train_subset=run.train_subset,
         test_subset=run.test_subset,
         seed=seed,
     )
+
+
+def run_one(run: RunConfig, dataset: str, seed: int, progress: bool = False) -> dict[str, Any]:
+    """Train one configuration and return its JSON-ready result (without experiment keys)."""
+    data = run_data(run, dataset, seed)
     net = MLP((data.n_features, *run.hidden, data.n_classes), run.unit, init=run.init, seed=seed)
     algorithm = make_algorithm(run.algorithm, samples=run.samples, **dict(run.hyperparameters))
     history = train(
@@ -148,13 +153,7 @@ def run_group(jobs: list[tuple[RunConfig, int]], dataset: str) -> list[dict[str,
     from lra_edu.ensemble import Member, member_network, train_ensemble
 
     run, seed = jobs[0]
-    data = load_dataset(
-        dataset,
-        valid_size=run.valid_size,
-        train_subset=run.train_subset,
-        test_subset=run.test_subset,
-        seed=seed,
-    )
+    data = run_data(run, dataset, seed)
     members = [Member(s, r.init, get_optimizer(r.optimizer).lr) for r, s in jobs]
     ens, histories = train_ensemble(
         (data.n_features, *run.hidden, data.n_classes),

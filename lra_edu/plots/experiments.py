@@ -17,17 +17,10 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
 from lra_edu.backend import to_numpy
+from lra_edu.plots import _axes
 
 Array = Any
 Result = Mapping[str, Any]
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    """Return ``ax``, or the axes of a new figure of ``figsize``."""
-    if ax is not None:
-        return ax
-    _, new = plt.subplots(figsize=figsize)
-    return new
 
 
 def result_label(result: Result) -> str:

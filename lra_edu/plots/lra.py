@@ -15,7 +15,6 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
@@ -25,17 +24,10 @@ from lra_edu.backend import to_numpy
 from lra_edu.losses import nll
 from lra_edu.metrics import angle, cosine
 from lra_edu.mlp import MLP, Forward
+from lra_edu.plots import _axes
 from lra_edu.train import History
 
 Array = Any
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    """Return ``ax``, or the axes of a new figure of ``figsize``."""
-    if ax is not None:
-        return ax
-    _, new = plt.subplots(figsize=figsize)
-    return new
 
 
 # --- measurements (library calls only) ---
