@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from finite_diff import central_difference
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -33,18 +34,7 @@ def true_gradient():
     """dJ/dtheta by central differences; the exact gradient that backprop through the
     settled network (recurrent backprop / implicit differentiation) would return."""
     net, x, t = problem()
-    grads = {}
-    for key, p in net.params.items():
-        g = np.zeros_like(p)
-        for idx in np.ndindex(p.shape):
-            old = p[idx]
-            p[idx] = old + 1e-6
-            up = objective(net, x, t)
-            p[idx] = old - 1e-6
-            down = objective(net, x, t)
-            p[idx] = old
-            g[idx] = (up - down) / 2e-6
-        grads[key] = g
+    grads = {key: central_difference(p, lambda: objective(net, x, t)) for key, p in net.params.items()}
     return flat(grads)
 
 

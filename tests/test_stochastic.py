@@ -8,6 +8,7 @@ where ``g(s)`` is the estimate for a forced sample s.
 
 import numpy as np
 import pytest
+from finite_diff import central_difference
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -38,19 +39,7 @@ def expected_loss(net, x, t):
 
 
 def exact_gradient(net, x, t):
-    grads = {}
-    for key, p in net.params.items():
-        g = np.zeros_like(p)
-        for idx in np.ndindex(p.shape):
-            old = p[idx]
-            p[idx] = old + 1e-6
-            up = expected_loss(net, x, t)
-            p[idx] = old - 1e-6
-            down = expected_loss(net, x, t)
-            p[idx] = old
-            g[idx] = (up - down) / 2e-6
-        grads[key] = g
-    return grads
+    return {key: central_difference(p, lambda: expected_loss(net, x, t)) for key, p in net.params.items()}
 
 
 def estimator_expectation(algo, net, x, t):
