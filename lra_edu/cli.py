@@ -16,6 +16,7 @@ from lra_edu import __version__
 from lra_edu.algorithms import ALGORITHMS, make_algorithm
 from lra_edu.backend import BACKENDS, get_backend, set_backend
 from lra_edu.datasets import DATASETS, DatasetError, load_dataset
+from lra_edu.experiments.spec import SCALES
 from lra_edu.initializers import INITIALIZERS
 from lra_edu.optimizers import OPTIMIZERS
 
@@ -153,7 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run an experiment's grid (resumable; finished runs are skipped)")
     run.add_argument("experiment", help="experiment name or key, e.g. init-robustness or E2")
-    run.add_argument("--scale", choices=("quick", "paper"), default="quick")
+    run.add_argument(
+        "--scale",
+        choices=SCALES,
+        default="quick",
+        help="quick: subsets, a minute; full: full data, fewer epochs; paper: the papers' settings",
+    )
     run.add_argument("--dataset", choices=("fashion-mnist", "mnist", "digits"), default="fashion-mnist")
     run.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated seeds, e.g. 0,1,2")
     run.add_argument("--out", default="results", help="results directory (default results/)")

@@ -38,14 +38,19 @@ def tiny(grid=None):
     )
 
 
-def test_every_paper_experiment_has_both_scales_and_unique_runs():
+def test_every_paper_experiment_has_every_scale_and_unique_runs():
     assert [e.key for e in EXPERIMENTS.values()] == [f"E{i}" for i in range(1, 10)]
     for e in EXPERIMENTS.values():
-        quick, paper = e.runs("quick"), e.runs("paper")
-        assert len(quick) == len(paper) > 0
+        quick, full, paper = e.runs("quick"), e.runs("full"), e.runs("paper")
+        assert len(quick) == len(full) == len(paper) > 0
         assert len({r.run_id for r in paper}) == len(paper), e.name
-        assert [r.cell for r in quick] == [r.cell for r in paper]
+        assert [r.cell for r in quick] == [r.cell for r in full] == [r.cell for r in paper]
         assert all(r.epochs <= p.epochs for r, p in zip(quick, paper))
+        # 'full' differs from 'paper' in the number of epochs (of both phases) only.
+        for f, p in zip(full, paper):
+            assert f.epochs <= p.epochs and f.train_subset is None and f.test_subset is None
+            same = {**f.to_dict(), "epochs": p.epochs, "finetune": p.finetune}
+            assert same == p.to_dict()
     assert get_experiment("E2") is get_experiment("init-robustness")
     with pytest.raises(ValueError, match="valid experiments"):
         get_experiment("E10")
@@ -128,6 +133,22 @@ def test_report_marks_missing_cells_with_the_command_that_fills_them():
     md, _ = experiment_report(EXPERIMENTS["init-robustness"], [])
     assert "not run (paper 13.27)" in md
     assert "lra-edu run init-robustness --scale paper --dataset mnist" in md
+
+
+def test_report_states_how_a_full_scale_differs_from_the_paper(tmp_path):
+    e2 = EXPERIMENTS["init-robustness"]
+    run = e2.runs("full")[0]
+    result = {
+        "experiment": e2.name,
+        "scale": "full",
+        "dataset": "fashion-mnist",
+        "seed": 0,
+        "cell": list(run.cell),
+        "status": "ok",
+        "best": {"test_error": 50.0},
+    }
+    md, _ = experiment_report(e2, [result])
+    assert "ours at **full** scale (full data, 20 of the paper's 100 epochs), 1 seed(s)" in md
 
 
 def test_atomic_write_replaces_whole_file(tmp_path):

@@ -54,7 +54,7 @@ E1 = Experiment(
     "Manifold walking: K inner steps and the feedback scale σ_E",
     "[LRA18] §3.1, Fig 2-3",
     _e1,
-    {"quick": Scale(5, 2000, 2000), "paper": Scale(5)},
+    {"quick": Scale(5, 2000, 2000), "full": Scale(5), "paper": Scale(5)},
     cells=lambda r: {
         (r["cell"][0], r["cell"][1], f"epoch {rec['epoch']}"): rec["test_error"]
         for rec in r["curves"]
@@ -95,7 +95,7 @@ E2 = Experiment(
     "Robustness to initialization: 8×128 sigmoid and tanh nets",
     "[LRA18] §3.2, Table 1, Fig 4-5",
     _e2,
-    {"quick": Scale(3, 2000, 1000), "paper": Scale(100)},
+    {"quick": Scale(3, 2000, 1000), "full": Scale(20), "paper": Scale(100)},
     paper={
         MNIST: {
             "Table 1": _table(
@@ -176,7 +176,7 @@ E3 = Experiment(
     "Null initialization across many unit types (LRA-fdbk, 3×800, all weights 0)",
     "[LRA18] §3.3, Table 2, Fig 6",
     _e3,
-    {"quick": Scale(2, 1000, 1000), "paper": Scale(100)},
+    {"quick": Scale(2, 1000, 1000), "full": Scale(5), "paper": Scale(100)},
     paper={
         MNIST: {
             "Table 2": _table(
@@ -248,7 +248,7 @@ E4 = Experiment(
     "Stochastic binary networks 784-200-200-10 (test accuracy, %)",
     "[LRA18] §3.4, Table 3",
     _e4,
-    {"quick": Scale(3, 10000, 1000), "paper": Scale(500)},
+    {"quick": Scale(3, 10000, 1000), "full": Scale(20), "paper": Scale(500)},
     paper={
         MNIST: {
             "Table 3": {
@@ -312,7 +312,7 @@ E5 = Experiment(
     "Feature extraction vs optimization: pretrain by LRA or BP, fine-tune by BP",
     "[LRA18] §3.5, Table 4, Fig 7",
     _e5,
-    {"quick": Scale(20, 1000, 1000), "paper": Scale(100)},
+    {"quick": Scale(20, 1000, 1000), "full": Scale(10), "paper": Scale(100)},
     paper={
         FASHION: {
             "Table 4": _table(
@@ -357,7 +357,7 @@ E6 = Experiment(
     "Angle to backprop and total discrepancy over training",
     "[LRA19] Fig 1",
     _e6,
-    {"quick": Scale(10, 1000, 1000), "paper": Scale(20)},
+    {"quick": Scale(10, 1000, 1000), "full": Scale(20), "paper": Scale(20)},
     cells=lambda r: {
         ("angles", r["cell"][1], f"epoch {rec['epoch']}"): rec.get("angle", float("nan"))
         for rec in r["curves"]
@@ -416,7 +416,7 @@ E7 = Experiment(
     "Depth sweep: 3, 5 and 8 hidden layers of 256 tanh units",
     "[LRA19] Tables 1-2, Fig 2",
     _e7,
-    {"quick": Scale(2, 500, 500), "paper": Scale(100)},
+    {"quick": Scale(2, 500, 500), "full": Scale(10), "paper": Scale(100)},
     paper={
         MNIST: {
             "Tables 1-2": _table(
@@ -489,7 +489,7 @@ E8 = Experiment(
     "Optimizers for LRA-E (3×256 tanh)",
     "[LRA19] Table 3",
     _e8,
-    {"quick": Scale(5, 2000, 1000), "paper": Scale(100)},
+    {"quick": Scale(5, 2000, 1000), "full": Scale(20), "paper": Scale(100)},
     paper={
         MNIST: {"Table 3": {MNIST: dict(zip(E8_COLS, [0.86, 2.20, 0.00, 1.75, 0.69, 2.02]))}},
         FASHION: {"Table 3": {FASHION: dict(zip(E8_COLS, [11.25, 13.51, 5.38, 12.42, 12.67, 14.90]))}},
@@ -524,7 +524,7 @@ E9 = Experiment(
     "DTP vs DTP-σ: stability across depth and initialization",
     "[LRA19] Fig 3",
     _e9,
-    {"quick": Scale(4, 500, 500), "paper": Scale(100)},
+    {"quick": Scale(4, 500, 500), "full": Scale(20), "paper": Scale(100)},
     cells=lambda r: {
         ("valid accuracy", f"{r['cell'][1]}, {r['cell'][2]}", f"epoch {rec['epoch']}"): 100.0
         - rec["valid_error"]

@@ -93,7 +93,7 @@ def experiment_report(experiment: Experiment, results: list[dict[str, Any]]) -> 
     data: dict[str, Any] = {"key": experiment.key, "title": experiment.title, "tables": []}
     datasets = sorted(set(experiment.paper) | {d for d, _ in agg})
     for dataset in datasets:
-        scales = [s for s in ("paper", "quick") if (dataset, s) in agg] or [None]
+        scales = [s for s in ("paper", "full", "quick") if (dataset, s) in agg] or [None]
         for scale in scales:
             ours = agg.get((dataset, scale), {}) if scale else {}
             tables = sorted({c[0] for c in ours} | set(experiment.paper.get(dataset, {})))
@@ -106,7 +106,8 @@ def experiment_report(experiment: Experiment, results: list[dict[str, Any]]) -> 
                 cols += sorted({c[2] for c in ours if c[0] == table} - set(cols), key=_natural)
                 seeds = sorted({v["seeds"] for c, v in ours.items() if c[0] == table})
                 where = (
-                    f"ours at **{scale}** scale, {'/'.join(map(str, seeds))} seed(s)"
+                    f"ours at **{scale}** scale{_scale_words(experiment, scale)}, "
+                    f"{'/'.join(map(str, seeds))} seed(s)"
                     if scale
                     else "**not run here**"
                 )
@@ -169,6 +170,15 @@ def default_results_dir() -> Path:
         return Path(env)
     repo = Path(__file__).resolve().parents[2] / "results"
     return repo if repo.parent.joinpath("book").is_dir() else Path("results")
+
+
+def _scale_words(experiment: Experiment, scale: str) -> str:
+    """How a scale differs from the paper's, e.g. ' (full data, 20 of the paper's 100 epochs)'."""
+    ours, paper = experiment.scales.get(scale), experiment.scales["paper"]
+    if ours is None or scale == "paper":
+        return ""
+    data = "full data" if ours.train_subset is None else f"{ours.train_subset} training images"
+    return f" ({data}, {ours.epochs} of the paper's {paper.epochs} epochs)"
 
 
 def setup_table(experiment: Experiment, scale: str = "paper") -> str:

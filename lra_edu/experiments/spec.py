@@ -2,8 +2,10 @@
 
 One :class:`Experiment` describes a figure or table of the papers. Its ``runs(scale)``
 method yields :class:`RunConfig` objects, the same grid at every scale: ``paper`` uses
-the papers' settings (full data, 100 epochs, ...) and ``quick`` shrinks data and epochs
-so that the whole grid runs in about a minute on a laptop CPU. Each run carries the
+the papers' settings (full data, 100 epochs, ...), ``full`` keeps the full data and every
+setting but trains fewer epochs (a budget a 2-core CPU finishes in an hour or two; the
+report says so beside every ``full`` cell), and ``quick`` shrinks data and epochs so that
+the whole grid runs in about a minute on a laptop CPU. Each run carries the
 ``cell`` of the paper table it fills, so reports can put our number beside the paper's.
 """
 
@@ -15,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-SCALES = ("quick", "paper")
+SCALES = ("quick", "full", "paper")
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class Experiment:
     grid : callable
         ``grid(scale: Scale) -> list[RunConfig]``.
     scales : dict
-        The :class:`Scale` of ``quick`` and ``paper``.
+        The :class:`Scale` of ``quick``, ``full`` and ``paper``.
     paper : dict
         The paper's numbers: ``{dataset: {table: {row: {column: value}}}}``.
     cells : callable, optional
@@ -105,7 +107,7 @@ class Experiment:
         return {tuple(result["cell"]): result["best"]["test_error"]}
 
     def runs(self, scale: str) -> list[RunConfig]:
-        """The grid of runs at ``scale`` ('quick' or 'paper')."""
+        """The grid of runs at ``scale`` ('quick', 'full' or 'paper')."""
         if scale not in self.scales:
             raise ValueError(f"unknown scale {scale!r}; valid scales: {', '.join(self.scales)}")
         return self.grid(self.scales[scale])
