@@ -35,15 +35,25 @@ def _sigmoid(h: Array) -> Array:
 
 @dataclass(frozen=True)
 class Activation:
-    """A differentiable elementwise function ``f`` with its derivative ``f'``."""
+    """A differentiable elementwise function ``f`` with its derivative ``f'``.
+
+    ``df_z``, when given, is the same derivative written through the output
+    ``z = f(h)`` (``1 - z**2`` for tanh): a backward sweep that stored ``z`` then
+    skips a second transcendental pass over ``h``.
+    """
 
     name: str
     f: Callable[[Array], Array]
     df: Callable[[Array], Array]
+    df_z: Callable[[Array], Array] | None = None
 
     def __call__(self, h: Array) -> Array:
         """Apply f to the pre-activation ``h``."""
         return self.f(h)
+
+    def derivative(self, h: Array, z: Array) -> Array:
+        """``f'(h)`` given both ``h`` and ``z = f(h)`` (cheaper from ``z`` where possible)."""
+        return self.df(h) if self.df_z is None else self.df_z(z)
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"
@@ -91,8 +101,8 @@ ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in [
         Activation("identity", lambda h: h, lambda h: xp_of(h).ones_like(h)),
-        Activation("sigmoid", _sigmoid, _dsigmoid),
-        Activation("tanh", _tanh, _dtanh),
+        Activation("sigmoid", _sigmoid, _dsigmoid, lambda z: z * (1.0 - z)),
+        Activation("tanh", _tanh, _dtanh, lambda z: 1.0 - z * z),
         Activation("relu", _relu, lambda h: (h > 0).astype(h.dtype)),
         Activation("relu6", _relu6, lambda h: ((h > 0) & (h < 6)).astype(h.dtype)),
         Activation("softsign", _softsign, lambda h: 1.0 / (1.0 + abs(h)) ** 2),

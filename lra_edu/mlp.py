@@ -119,7 +119,8 @@ class MLP:
 
     def layer(self, l: int, z_below: Array) -> tuple[Array, Array, Array]:
         """Run layer ``l`` on the (discretized) output of the layer below: ``(h, z, z*)``."""
-        h = z_below @ self.W(l) + self.b(l)
+        h = z_below @ self.W(l)
+        h += self.b(l)  # in place: one (batch, n_l) array per layer, not two
         if l == self.n_layers:
             z = softmax(h)
             return h, z, z

@@ -29,10 +29,10 @@ def normalize(d: Array, c: float | None, axes: tuple[int, ...] = (-2, -1)) -> Ar
     if c <= 0:
         raise ValueError(f"the norm cap c must be positive (got {c}); use None to disable")
     xp = xp_of(d)
-    if d.ndim == len(axes):  # one tensor: a BLAS dot product, no temporary array
-        norm = xp.sqrt(xp.vdot(d.ravel(), d.ravel()))
-    else:
-        norm = xp.sqrt(xp.square(d).sum(axis=axes, keepdims=True))
+    if d.ndim == len(axes):  # one tensor: a BLAS dot product and one scaling pass
+        norm = float(xp.sqrt(xp.vdot(d.ravel(), d.ravel())))
+        return d * d.dtype.type(c / norm) if norm >= c else d
+    norm = xp.sqrt(xp.square(d).sum(axis=axes, keepdims=True))
     if not bool((norm >= c).any()):
         return d
     scale = xp.where(norm >= c, c / xp.maximum(norm, 1e-30), 1.0)

@@ -43,7 +43,7 @@ class Optimizer(ABC):
     def update(self, params: dict[str, Array], grads: dict[str, Array]) -> None:
         """Move ``params[k]`` against ``grads[k]`` for every key in ``grads``."""
         for key, g in grads.items():
-            params[key] -= self._step(key, g).astype(params[key].dtype)
+            params[key] -= self._step(key, g).astype(params[key].dtype, copy=False)
 
     @abstractmethod
     def _step(self, key: str, g: Array) -> Array:

@@ -99,3 +99,10 @@ def test_aliases(alias, name):
 def test_bad_unit_names_explain_themselves(spec, message):
     with pytest.raises(ValueError, match=message):
         get_unit(spec)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@given(h=arrays(np.float64, (5, 3), elements=st.floats(-8, 8)))
+def test_derivative_from_output_equals_derivative_from_input(name, h):
+    act = ACTIVATIONS[name]
+    np.testing.assert_allclose(act.derivative(h, act(h)), act.df(h), rtol=1e-12, atol=1e-15)

@@ -44,6 +44,6 @@ class BP(Algorithm):
         for l in range(net.n_layers, 0, -1):
             grads.update(weight_grads(fw, l, delta))
             if l > 1:
-                delta = (delta @ self.feedback(net, l)) * net.unit.f.df(fw.h[l - 1])
+                delta = (delta @ self.feedback(net, l)) * net.unit.f.derivative(fw.h[l - 1], fw.z[l - 1])
         loss = float(nll(fw.logits, t).mean())
         return Step(grads, diagnostics={"depth": net.n_layers, "discrepancy": loss, "loss": loss})

@@ -140,7 +140,7 @@ class DTP(Algorithm):
         if len(self.params) != 2 * max(net.n_layers - 2, 0):
             raise RuntimeError("call setup(net, rng) before step(): the decoders have not been drawn")
         n = net.n_layers
-        df = net.unit.f.df
+        f = net.unit.f
         fw = net.forward(x)
         delta_n = nll_delta(fw.logits, t)
         y: list[Array] = [None] * (n + 1)
@@ -155,7 +155,7 @@ class DTP(Algorithm):
         discrepancy = output_loss
         for l in range(1, n):
             # dW_l = z*_{l-1}^T @ (dL_l(z_l, y_l)/dz_l * f'(h_l)) / B
-            grads.update(weight_grads(fw, l, self.loss.error(fw.z[l], y[l]) * df(fw.h[l])))
+            grads.update(weight_grads(fw, l, self.loss.error(fw.z[l], y[l]) * f.derivative(fw.h[l], fw.z[l])))
             discrepancy += float(self.loss.value(fw.z[l], y[l]).mean())
         diagnostics["discrepancy"] = discrepancy
         sigmas = self.noise_levels(net, fw, y)
@@ -169,8 +169,8 @@ class DTP(Algorithm):
                 seen = y_hat if net.unit.g is None else net.unit.g(y_hat, net.noise)
                 z_l = net.unit.f(seen @ net.W(l) + net.b(l))
                 a = z_l @ self.params[f"E{l}"] + self._bias(f"c{l}")
-            z_rec = net.unit.f(a)  # z^_{l-1} = g_l(f(y^_{l-1} @ W_l + b_l))
-            delta = self.loss.error(z_rec, y_hat) * df(a)
+            z_rec = f(a)  # z^_{l-1} = g_l(f(y^_{l-1} @ W_l + b_l))
+            delta = self.loss.error(z_rec, y_hat) * f.derivative(a, z_rec)
             own[f"E{l}"] = z_l.swapaxes(-1, -2) @ delta / batch_size(delta)
             own[f"c{l}"] = delta.sum(axis=-2) / batch_size(delta)
             inverse_loss += float(self.loss.value(z_rec, y_hat).mean())

@@ -126,7 +126,7 @@ class DFA(Algorithm):
         e = nll_delta(fw.logits, t)  # delta_n = softmax(h_n) - t
         grads = weight_grads(fw, net.n_layers, e)
         for l in range(1, net.n_layers):
-            delta = (e @ self.B[l]) * net.unit.f.df(fw.h[l])  # delta_l = (e @ B_l) * f'(h_l)
+            delta = (e @ self.B[l]) * net.unit.f.derivative(fw.h[l], fw.z[l])  # delta_l = (e @ B_l) * f'(h_l)
             grads.update(weight_grads(fw, l, delta))
         loss = float(nll(fw.logits, t).mean())
         return Step(grads, diagnostics={"depth": net.n_layers, "discrepancy": loss, "loss": loss})

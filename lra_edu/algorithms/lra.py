@@ -126,8 +126,10 @@ class LRA(Algorithm):
         """``dL_l(f(h), y)/dh``: layer ``l``'s error at its pre-activation ``h`` (``z = f(h)`` if known)."""
         if l == net.n_layers:
             return nll_delta(h, y)  # softmax(h_n) - t
-        z = net.unit.f(h) if z is None else z
-        return self.loss.error(z, y) * net.unit.f.df(h)
+        f = net.unit.f
+        if z is None:
+            return self.loss.error(f(h), y) * f.df(h)
+        return self.loss.error(z, y) * f.derivative(h, z)
 
     def target_below(self, net: MLP, fw: Forward, l: int, y: Array, delta: Array | None = None) -> Array:
         """Walk ``h-bar_{l-1}`` K steps to lower ``L_l``; return the target ``y_{l-1}``.

@@ -177,7 +177,8 @@ class LRAE(Algorithm):
         e = nll_delta(fw.logits, t)  # e_n = softmax(h_n) - t
         scale = batch_size(x) if self.reduction == "sum" else 1
         for l in range(n, 0, -1):
-            delta = e * f.df(fw.h[l]) if self.update == "v1" and l < n else e  # V1 keeps f'(h_l)
+            v1 = self.update == "v1" and l < n
+            delta = e * f.derivative(fw.h[l], fw.z[l]) if v1 else e  # V1 keeps f'(h_l)
             delta = delta * scale  # weight_grads averages; scale turns that into a batch sum
             update = weight_grads(fw, l, delta)  # dW_l = z*_{l-1}^T delta_l, db_l
             grads[f"W{l}"] = update[f"W{l}"]
