@@ -6,7 +6,7 @@ import pytest
 
 from lra_edu.experiments import EXPERIMENTS, Experiment, RunConfig, Scale, get_experiment, run_experiment
 from lra_edu.experiments import runner as runner_mod
-from lra_edu.experiments.report import experiment_report, write_report
+from lra_edu.experiments.report import experiment_report, scale_description, stored_results, write_report
 from lra_edu.experiments.runner import symmetric_layers, write_json_atomic
 from lra_edu.mlp import MLP
 
@@ -212,3 +212,18 @@ def test_ensembles_workers_and_dask_give_the_serial_results(tmp_path):
         assert _strip(a)["curves"] == pytest.approx(_strip(d)["curves"])
     with pytest.raises(ValueError, match="workers"):
         run_experiment(exp, "quick", "digits", out=tmp_path / "x", workers=0)
+
+
+def test_stored_results_prefer_paper_scale_then_full(tmp_path):
+    e2 = EXPERIMENTS["init-robustness"]
+    assert stored_results(e2, root=tmp_path) == (None, [])
+    assert stored_results(e2, root=tmp_path / "missing") == (None, [])
+    for scale in ("quick", "full", "paper"):
+        row = {"experiment": e2.name, "scale": scale, "dataset": "fashion-mnist", "seed": 0}
+        write_json_atomic(tmp_path / e2.name / scale / "fashion-mnist" / "r-seed0.json", row)
+        assert stored_results(e2, root=tmp_path)[0] == {"quick": None}.get(scale, scale)
+    assert stored_results(e2, "mnist", root=tmp_path) == (None, [])
+    assert scale_description(e2, "full") == "full data, 20 of the paper's 100 epochs"
+    assert scale_description(e2, "paper") == "the paper's settings, 100 epochs"
+    with pytest.raises(ValueError, match="valid scales"):
+        scale_description(e2, "huge")

@@ -5,7 +5,9 @@ from lra_edu.experiments.report import (
     default_results_dir,
     experiment_report,
     load_results,
+    scale_description,
     setup_table,
+    stored_results,
     write_report,
 )
 from lra_edu.experiments.runner import run_experiment, run_one
@@ -23,6 +25,8 @@ __all__ = [
     "load_results",
     "run_experiment",
     "run_one",
+    "scale_description",
     "setup_table",
+    "stored_results",
     "write_report",
 ]

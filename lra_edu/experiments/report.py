@@ -172,13 +172,40 @@ def default_results_dir() -> Path:
     return repo if repo.parent.joinpath("book").is_dir() else Path("results")
 
 
-def _scale_words(experiment: Experiment, scale: str) -> str:
-    """How a scale differs from the paper's, e.g. ' (full data, 20 of the paper's 100 epochs)'."""
+def scale_description(experiment: Experiment, scale: str) -> str:
+    """How ``scale`` differs from the paper's, e.g. ``"full data, 20 of the paper's 100 epochs"``."""
     ours, paper = experiment.scales.get(scale), experiment.scales["paper"]
-    if ours is None or scale == "paper":
-        return ""
+    if ours is None:
+        raise ValueError(f"unknown scale {scale!r}; valid scales: {', '.join(experiment.scales)}")
+    if scale == "paper":
+        return f"the paper's settings, {paper.epochs} epochs"
     data = "full data" if ours.train_subset is None else f"{ours.train_subset} training images"
-    return f" ({data}, {ours.epochs} of the paper's {paper.epochs} epochs)"
+    return f"{data}, {ours.epochs} of the paper's {paper.epochs} epochs"
+
+
+def _scale_words(experiment: Experiment, scale: str) -> str:
+    return "" if scale == "paper" else f" ({scale_description(experiment, scale)})"
+
+
+def stored_results(
+    experiment: Experiment, dataset: str = "fashion-mnist", root: str | Path | None = None
+) -> tuple[str | None, list[dict[str, Any]]]:
+    """The largest-scale stored results of ``experiment`` on ``dataset``: ``(scale, results)``.
+
+    Looks under ``root`` (default :func:`default_results_dir`) for ``paper``-scale results,
+    then ``full``-scale ones; returns ``(None, [])`` when there are neither.
+    """
+    root = default_results_dir() if root is None else Path(root)
+    found = [
+        r
+        for r in (load_results(root) if root.is_dir() else [])
+        if r.get("experiment") == experiment.name and r.get("dataset") == dataset
+    ]
+    for scale in ("paper", "full"):
+        chosen = [r for r in found if r.get("scale") == scale]
+        if chosen:
+            return scale, chosen
+    return None, []
 
 
 def setup_table(experiment: Experiment, scale: str = "paper") -> str:
