@@ -6,7 +6,13 @@ import pytest
 
 from lra_edu.experiments import EXPERIMENTS, Experiment, RunConfig, Scale, get_experiment, run_experiment
 from lra_edu.experiments import runner as runner_mod
-from lra_edu.experiments.report import experiment_report, scale_description, stored_results, write_report
+from lra_edu.experiments.report import (
+    experiment_report,
+    largest_scale,
+    scale_description,
+    stored_results,
+    write_report,
+)
 from lra_edu.experiments.runner import symmetric_layers, write_json_atomic
 from lra_edu.mlp import MLP
 
@@ -223,6 +229,13 @@ def test_stored_results_prefer_paper_scale_then_full(tmp_path):
         write_json_atomic(tmp_path / e2.name / scale / "fashion-mnist" / "r-seed0.json", row)
         assert stored_results(e2, root=tmp_path)[0] == {"quick": None}.get(scale, scale)
     assert stored_results(e2, "mnist", root=tmp_path) == (None, [])
+    two = [
+        {"experiment": "a", "dataset": "d", "scale": "full"},
+        {"experiment": "a", "dataset": "d", "scale": "paper"},
+        {"experiment": "a", "dataset": "m", "scale": "full"},
+        {"experiment": "b", "dataset": "d", "scale": "quick"},
+    ]
+    assert largest_scale(two) == two[1:3]
     assert scale_description(e2, "full") == "full data, 20 of the paper's 100 epochs"
     assert scale_description(e2, "paper") == "the paper's settings, 100 epochs"
     with pytest.raises(ValueError, match="valid scales"):

@@ -4,6 +4,7 @@ from lra_edu.experiments.catalog import EXPERIMENTS, get_experiment
 from lra_edu.experiments.report import (
     default_results_dir,
     experiment_report,
+    largest_scale,
     load_results,
     scale_description,
     setup_table,
@@ -22,6 +23,7 @@ __all__ = [
     "default_results_dir",
     "experiment_report",
     "get_experiment",
+    "largest_scale",
     "load_results",
     "run_experiment",
     "run_one",

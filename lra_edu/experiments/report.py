@@ -198,14 +198,28 @@ def stored_results(
     root = default_results_dir() if root is None else Path(root)
     found = [
         r
-        for r in (load_results(root) if root.is_dir() else [])
+        for r in largest_scale(load_results(root) if root.is_dir() else [])
         if r.get("experiment") == experiment.name and r.get("dataset") == dataset
     ]
-    for scale in ("paper", "full"):
-        chosen = [r for r in found if r.get("scale") == scale]
-        if chosen:
-            return scale, chosen
-    return None, []
+    return (found[0]["scale"], found) if found else (None, [])
+
+
+def largest_scale(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per experiment and data set, the results of the largest scale stored: paper, else full.
+
+    Quick-scale results are dropped: they belong to the chapters' live runs.
+    """
+    rank = {"paper": 0, "full": 1}
+    best: dict[tuple[str, str], int] = {}
+    for r in results:
+        if r.get("scale") in rank:
+            key = (r.get("experiment"), r.get("dataset"))
+            best[key] = min(best.get(key, len(rank)), rank[r["scale"]])
+    return [
+        r
+        for r in results
+        if r.get("scale") in rank and rank[r["scale"]] == best[(r.get("experiment"), r.get("dataset"))]
+    ]
 
 
 def setup_table(experiment: Experiment, scale: str = "paper") -> str:
