@@ -55,6 +55,12 @@ class Activation:
         """``f'(h)`` given both ``h`` and ``z = f(h)`` (cheaper from ``z`` where possible)."""
         return self.df(h) if self.df_z is None else self.df_z(z)
 
+    def __reduce__(self) -> Any:
+        # Pickled by name (checkpoints); its functions are lambdas, which pickle cannot store.
+        if ACTIVATIONS.get(self.name) is not self:
+            raise TypeError(f"only the library's activations can be pickled, not a custom {self.name!r}")
+        return get_activation, (self.name,)
+
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"
 
@@ -126,6 +132,11 @@ class Discrete:
     def __call__(self, z: Array, rng: RNG | None = None) -> Array:
         """Apply g to the layer output ``z`` (``rng`` is used by stochastic units)."""
         return self.g(z, rng)
+
+    def __reduce__(self) -> Any:
+        if DISCRETE.get(self.name) is not self:
+            raise TypeError(f"only the library's discrete units can be pickled, not a custom {self.name!r}")
+        return get_discrete, (self.name,)
 
     def __repr__(self) -> str:
         return f"Discrete({self.name!r})"
@@ -222,6 +233,14 @@ def get_activation(name: str) -> Activation:
         raise ValueError(
             f"unknown activation {name!r}; valid activations: {', '.join(ACTIVATIONS)}"
         ) from None
+
+
+def get_discrete(name: str) -> Discrete:
+    """Return the discrete/stochastic unit g called ``name``."""
+    try:
+        return DISCRETE[name]
+    except KeyError:
+        raise ValueError(f"unknown discrete unit {name!r}; valid: {', '.join(DISCRETE)}") from None
 
 
 def get_unit(spec: str | Unit) -> Unit:

@@ -152,7 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="any other algorithm hyperparameter, e.g. --set n_free=20",
     )
 
-    run = sub.add_parser("run", help="run an experiment's grid (resumable; finished runs are skipped)")
+    run = sub.add_parser(
+        "run",
+        help="run an experiment's grid (resumable: finished runs are skipped, "
+        "unfinished ones continue from their last finished epoch)",
+    )
     run.add_argument("experiment", help="experiment name or key, e.g. init-robustness or E2")
     run.add_argument(
         "--scale",

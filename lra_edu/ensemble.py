@@ -20,12 +20,14 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy
 
 from lra_edu.algorithms import Algorithm, make_algorithm
 from lra_edu.backend import RNG, asarray, xp
+from lra_edu.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from lra_edu.datasets import Dataset
 from lra_edu.metrics import evaluate, one_hot
 from lra_edu.mlp import MLP
@@ -91,12 +93,15 @@ def train_ensemble(
     hyperparameters: dict[str, Any] | None = None,
     dtype: str = "float32",
     progress: bool = False,
+    checkpoint: str | Path | None = None,
 ) -> tuple[MLP, list[History]]:
     """Train one network per :class:`Member` in a single ensemble pass.
 
     Returns the ensemble network and one :class:`History` per member, each equal to
     what ``train(MLP(sizes, unit, m.init, m.seed), make_algorithm(algorithm, ...), data,
-    optimizer-with-m.lr, epochs, batch_size, seed=m.seed)`` would give.
+    optimizer-with-m.lr, epochs, batch_size, seed=m.seed)`` would give. ``checkpoint``
+    works as in :func:`lra_edu.train.train`: state saved after every epoch, resumed from
+    when the file exists.
     """
     if not members:
         raise ValueError("an ensemble needs at least one member")
@@ -123,7 +128,24 @@ def train_ensemble(
     n = len(data.y_train)
     n_batches = math.ceil(n / batch_size)
     histories = [History() for _ in members]
-    start = time.perf_counter()
+    fingerprint = {
+        "network": repr(ens),
+        "dtype": dtype,
+        "algorithm": repr(algo),
+        "members": [repr(m) for m in members],
+        "optimizer": repr(opt),
+        "batch_size": batch_size,
+        "n_train": n,
+    }
+    state = load_checkpoint(checkpoint, fingerprint) if checkpoint is not None else None
+    if state is not None:
+        if state["epoch"] > epochs:
+            raise CheckpointError(
+                f"{checkpoint} holds {state['epoch']} epochs, more than the {epochs} asked for"
+            )
+        ens, algo, opt, own_opt = state["net"], state["algorithm"], state["opt"], state["own_opt"]
+        rngs, histories = state["rngs"], state["histories"]
+    start = time.perf_counter() - histories[0].seconds
 
     def record(epoch: int, diag: dict[str, list[float]], seconds: float) -> None:
         per_split = {
@@ -138,13 +160,17 @@ def train_ensemble(
             rec["seconds"] = round(seconds, 4)
             h.records.append(rec)
 
-    record(0, {}, 0.0)
+    first = 1 if state is None else state["epoch"] + 1
+    if state is None:
+        record(0, {}, 0.0)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=epochs * n_batches, desc=f"{algorithm} ×{len(members)}", leave=False)
-    for epoch in range(1, epochs + 1):
+        bar = tqdm(
+            total=max(0, epochs - first + 1) * n_batches, desc=f"{algorithm} ×{len(members)}", leave=False
+        )
+    for epoch in range(first, epochs + 1):
         t0 = time.perf_counter()
         orders = xp().stack([asarray(rng.permutation(n)) for rng in rngs])
         diag: dict[str, list[float]] = {}
@@ -159,6 +185,22 @@ def train_ensemble(
             if bar is not None:
                 bar.update(1)
         record(epoch, diag, time.perf_counter() - t0)
+        for h in histories:
+            h.seconds = time.perf_counter() - start
+        if checkpoint is not None:
+            save_checkpoint(
+                checkpoint,
+                {
+                    "fingerprint": fingerprint,
+                    "epoch": epoch,
+                    "net": ens,
+                    "algorithm": algo,
+                    "opt": opt,
+                    "own_opt": own_opt,
+                    "rngs": rngs,
+                    "histories": histories,
+                },
+            )
     if bar is not None:
         bar.close()
     elapsed = time.perf_counter() - start

@@ -36,6 +36,12 @@ class LocalLoss:
         """The error unit ``dL/dz`` (same shape as ``z``)."""
         return self._error(z - y)
 
+    def __reduce__(self) -> Any:
+        # Pickled by name (checkpoints); its functions are lambdas, which pickle cannot store.
+        if LOSSES.get(self.name) is not self:
+            raise TypeError(f"only the library's local losses can be pickled, not a custom {self.name!r}")
+        return get_loss, (self.name,)
+
     def __repr__(self) -> str:
         return f"LocalLoss({self.name!r})"
 

@@ -14,12 +14,14 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy
 
 from lra_edu.algorithms import BP, Algorithm
 from lra_edu.backend import RNG, asarray, xp
+from lra_edu.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from lra_edu.datasets import Dataset
 from lra_edu.metrics import angle, evaluate, one_hot
 from lra_edu.mlp import MLP
@@ -107,6 +109,7 @@ def train(
     track_angle: bool = False,
     callback: Callable[[dict[str, Any]], None] | None = None,
     splits: tuple[str, ...] = SPLITS,
+    checkpoint: str | Path | None = None,
 ) -> History:
     """Train ``net`` with ``algorithm`` on ``data``; return the :class:`History`.
 
@@ -128,6 +131,11 @@ def train(
         Called with each epoch's record (for live plots).
     splits : tuple of str
         Splits evaluated each epoch.
+    checkpoint : str or Path, optional
+        Write the training state here after every epoch and, when the file exists,
+        resume from it (see :mod:`lra_edu.checkpoint`): the result equals an
+        uninterrupted run. The file stays after training; asking for more epochs later
+        continues from it.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
@@ -143,14 +151,35 @@ def train(
     opt = get_optimizer(optimizer)
     own_opt = copy.deepcopy(opt)
     rng = RNG(seed)
-    algorithm.setup(net, rng.spawn())
+    history = History()
+    fingerprint = {
+        "network": repr(net),
+        "dtype": net.dtype,
+        "algorithm": repr(algorithm),
+        "optimizer": repr(opt),
+        "batch_size": batch_size,
+        "seed": seed,
+        "n_train": len(data.y_train),
+        "track_angle": track_angle,
+        "splits": list(splits),
+    }
+    state = load_checkpoint(checkpoint, fingerprint) if checkpoint is not None else None
+    if state is None:
+        algorithm.setup(net, rng.spawn())
+    else:
+        if state["epoch"] > epochs:
+            raise CheckpointError(
+                f"{checkpoint} holds {state['epoch']} epochs, more than the {epochs} asked for"
+            )
+        net.__dict__.update(state["net"].__dict__)
+        algorithm.__dict__.update(state["algorithm"].__dict__)
+        opt, own_opt, rng, history = state["opt"], state["own_opt"], state["rng"], state["history"]
     reference = BP() if track_angle else None
     x_train = asarray(data.x_train, net.dtype)
     y_train = asarray(data.y_train)
     n = len(data.y_train)
     n_batches = math.ceil(n / batch_size)
-    history = History()
-    start = time.perf_counter()
+    start = time.perf_counter() - history.seconds
 
     def predict(x: Any) -> Any:
         return algorithm.predict_proba(net, x)
@@ -167,10 +196,14 @@ def train(
             callback(rec)
         return rec
 
-    record(0, {}, 0.0)
-    bar = _progress_bar(epochs * n_batches, progress, f"{algorithm.name}")
+    first = 1 if state is None else state["epoch"] + 1
+    if state is None:
+        record(0, {}, 0.0)
+    bar = _progress_bar(max(0, epochs - first + 1) * n_batches, progress, f"{algorithm.name}")
     try:
-        for epoch in range(1, epochs + 1):
+        for epoch in range(first, epochs + 1):
+            if history.diverged:
+                break
             t0 = time.perf_counter()
             order = asarray(rng.permutation(n))
             diag: dict[str, list[float]] = {}
@@ -195,7 +228,21 @@ def train(
                 math.isfinite(float(xp().asarray(v).sum())) for v in net.params.values()
             ) or not math.isfinite(rec.get("loss", 0.0)):
                 history.diverged = True
-                break
+            history.seconds = time.perf_counter() - start
+            if checkpoint is not None:
+                save_checkpoint(
+                    checkpoint,
+                    {
+                        "fingerprint": fingerprint,
+                        "epoch": epoch,
+                        "net": net,
+                        "algorithm": algorithm,
+                        "opt": opt,
+                        "own_opt": own_opt,
+                        "rng": rng,
+                        "history": history,
+                    },
+                )
     finally:
         if bar is not None:
             bar.close()

@@ -3,12 +3,16 @@
 Each finished run is written as one JSON file
 ``OUT/<experiment>/<scale>/<dataset>/<run_id>-seed<S>.json`` through a temporary file
 and a rename, so a killed sweep never leaves a half-written result and a rerun skips
-every run already on disk. A run that diverges (NaN) or never breaks the symmetry of
-its hidden units is recorded with that status (the papers' "X"), not raised.
+every run already on disk. A run still in training keeps an epoch checkpoint beside
+its result (``<run_id>-seed<S>.ckpt.phase1``, see :mod:`lra_edu.checkpoint`): a rerun
+continues it from the last finished epoch, and the checkpoint is deleted once the
+result is written. A run that diverges (NaN) or never breaks the symmetry of its
+hidden units is recorded with that status (the papers' "X"), not raised.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -80,8 +84,18 @@ def run_data(run: RunConfig, dataset: str, seed: int) -> Dataset:
     )
 
 
-def run_one(run: RunConfig, dataset: str, seed: int, progress: bool = False) -> dict[str, Any]:
-    """Train one configuration and return its JSON-ready result (without experiment keys)."""
+def _phase(checkpoint: Path | None, phase: int) -> Path | None:
+    return None if checkpoint is None else checkpoint.with_name(f"{checkpoint.name}.phase{phase}")
+
+
+def run_one(
+    run: RunConfig, dataset: str, seed: int, progress: bool = False, checkpoint: Path | None = None
+) -> dict[str, Any]:
+    """Train one configuration and return its JSON-ready result (without experiment keys).
+
+    With ``checkpoint`` (a path prefix), each training phase saves its state after every
+    epoch and resumes from it (see :mod:`lra_edu.checkpoint`).
+    """
     data = run_data(run, dataset, seed)
     net = MLP((data.n_features, *run.hidden, data.n_classes), run.unit, init=run.init, seed=seed)
     algorithm = make_algorithm(run.algorithm, samples=run.samples, **dict(run.hyperparameters))
@@ -95,6 +109,7 @@ def run_one(run: RunConfig, dataset: str, seed: int, progress: bool = False) -> 
         seed=seed,
         progress=progress,
         track_angle=run.track_angle,
+        checkpoint=_phase(checkpoint, 1),
     )
     result: dict[str, Any] = {"phases": [{"algorithm": run.algorithm, **history.summary()}]}
     status = _status(net, history)
@@ -110,6 +125,7 @@ def run_one(run: RunConfig, dataset: str, seed: int, progress: bool = False) -> 
             seed=seed + 1,
             progress=progress,
             track_angle=run.track_angle,
+            checkpoint=_phase(checkpoint, 2),
         )
         result["phases"].append({"algorithm": ft_algorithm, **ft_history.summary()})
         status = _status(net, ft_history)
@@ -145,11 +161,16 @@ def ensemble_key(run: RunConfig, seed: int) -> tuple[Any, ...] | None:
     return (json.dumps(cfg, sort_keys=True), data_seed)
 
 
-def run_group(jobs: list[tuple[RunConfig, int]], dataset: str) -> list[dict[str, Any]]:
-    """Train jobs that share an :func:`ensemble_key` in one ensemble pass; one result each."""
+def run_group(
+    jobs: list[tuple[RunConfig, int]], dataset: str, checkpoint: Path | None = None
+) -> list[dict[str, Any]]:
+    """Train jobs that share an :func:`ensemble_key` in one ensemble pass; one result each.
+
+    ``checkpoint`` is the path prefix of the group's epoch checkpoints (None: none).
+    """
     if len(jobs) == 1:
         run, seed = jobs[0]
-        return [run_one(run, dataset, seed)]
+        return [run_one(run, dataset, seed, checkpoint=checkpoint)]
     from lra_edu.ensemble import Member, member_network, train_ensemble
 
     run, seed = jobs[0]
@@ -165,6 +186,7 @@ def run_group(jobs: list[tuple[RunConfig, int]], dataset: str) -> list[dict[str,
         run.epochs,
         run.batch_size,
         dict(run.hyperparameters),
+        checkpoint=_phase(checkpoint, 1),
     )
     results = []
     for r, history in enumerate(histories):
@@ -246,27 +268,52 @@ def run_experiment(
             dynamic_ncols=True,
         )
 
+    def checkpoint(jobs: list[tuple[RunConfig, int]]) -> Path:
+        return group_checkpoint(result_path(Path(out), experiment, scale, dataset, *jobs[0]), jobs)
+
     def finish(jobs: list[tuple[RunConfig, int]], results: list[dict[str, Any]]) -> None:
         for (r, s), result in zip(jobs, results):
             path = result_path(Path(out), experiment, scale, dataset, r, s)
             write_json_atomic(path, _payload(experiment, scale, dataset, r, s, result))
             if bar is not None:
                 bar.update(1)
+        prefix = checkpoint(jobs)
+        for done in prefix.parent.glob(f"{prefix.name}.phase*"):
+            done.unlink()
 
     try:
         if scheduler is None and workers == 1:
             for jobs in groups.values():
-                finish(jobs, run_group(jobs, dataset))
+                finish(jobs, run_group(jobs, dataset, checkpoint(jobs)))
         else:
-            _run_parallel(list(groups.values()), dataset, workers, scheduler, finish)
+            jobs_list = list(groups.values())
+            _run_parallel(jobs_list, [checkpoint(j) for j in jobs_list], dataset, workers, scheduler, finish)
     finally:
         if bar is not None:
             bar.close()
     return paths
 
 
+def group_checkpoint(first_result: Path, jobs: list[tuple[RunConfig, int]]) -> Path:
+    """The checkpoint prefix of a group of runs, beside its first run's result file.
+
+    A group of several runs (an ensemble) is named by a hash of its members, so a
+    checkpoint is never resumed by a differently composed group.
+    """
+    stem = first_result.name.removesuffix(".json")
+    if len(jobs) > 1:
+        ids = json.dumps([[r.run_id, s] for r, s in jobs]).encode()
+        stem += f"-ensemble{len(jobs)}-{hashlib.sha1(ids).hexdigest()[:8]}"
+    return first_result.with_name(f"{stem}.ckpt")
+
+
 def _run_parallel(
-    groups: list[list[tuple[RunConfig, int]]], dataset: str, workers: int, scheduler: str | None, finish: Any
+    groups: list[list[tuple[RunConfig, int]]],
+    checkpoints: list[Path],
+    dataset: str,
+    workers: int,
+    scheduler: str | None,
+    finish: Any,
 ) -> None:
     """Train groups on local processes or a Dask cluster; write each result as it arrives."""
     if scheduler is not None:
@@ -275,7 +322,10 @@ def _run_parallel(
         except ImportError as err:
             raise RuntimeError("--scheduler needs Dask: pip install 'dask[distributed]'") from err
         with Client(scheduler) as client:
-            futures = {client.submit(run_group, jobs, dataset, pure=False): jobs for jobs in groups}
+            futures = {
+                client.submit(run_group, jobs, dataset, ckpt, pure=False): jobs
+                for jobs, ckpt in zip(groups, checkpoints)
+            }
             for future in as_completed(futures):
                 finish(futures[future], future.result())
         return
@@ -283,6 +333,8 @@ def _run_parallel(
     import multiprocessing
 
     with cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(run_group, jobs, dataset): jobs for jobs in groups}
+        futures = {
+            pool.submit(run_group, jobs, dataset, ckpt): jobs for jobs, ckpt in zip(groups, checkpoints)
+        }
         for future in cf.as_completed(futures):
             finish(futures[future], future.result())
