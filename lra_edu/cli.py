@@ -87,6 +87,13 @@ def _nonneg_int(text: str) -> int:
     return value
 
 
+def _names(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one name, comma-separated")
+    return names
+
+
 def _seeds(text: str) -> list[int]:
     try:
         seeds = [int(s) for s in text.split(",") if s.strip()]
@@ -174,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-ensembles",
         action="store_true",
         help="train every run alone instead of grouping compatible runs into ensembles",
+    )
+    run.add_argument(
+        "--rows", type=_names, default=None, help="only these table rows, comma-separated, e.g. Backprop,DFA"
+    )
+    run.add_argument(
+        "--columns", type=_names, default=None, help="only these table columns, comma-separated, e.g. 3,5"
     )
 
     rep = sub.add_parser("report", help="paper-vs-ours tables from the results that exist")
@@ -293,6 +306,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         workers=args.workers,
         scheduler=args.scheduler,
         ensembles=not args.no_ensembles,
+        rows=args.rows,
+        columns=args.columns,
     )
     print(
         f"{experiment.key} {experiment.name}: {len(paths)} run result(s) under "

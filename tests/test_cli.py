@@ -105,3 +105,27 @@ def test_report_and_run_errors(tmp_path, capsys):
     assert "valid experiments" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["run", "E2", "--seeds", "0,0"])
+    assert main(["run", "E7", "--rows", "Backprop,Nope", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown rows ['Nope'] for depth-sweep" in err and "DTP-σ" in err
+    with pytest.raises(SystemExit):
+        main(["run", "E7", "--columns", ","])
+
+
+def test_run_only_selected_rows_and_columns(tmp_path, capsys):
+    args = [
+        "run",
+        "E7",
+        "--dataset",
+        "fashion-mnist",
+        "--out",
+        str(tmp_path),
+        "--rows",
+        "Backprop,DFA",
+        "--columns",
+        "3",
+    ]
+    assert main(args) == 0
+    stored = sorted(p.name.split("-")[2] + "/" + p.name.split("-")[3] for p in tmp_path.rglob("*.json"))
+    assert stored == ["Backprop/3", "DFA/3"]
+    assert not list(tmp_path.rglob("*.ckpt*"))

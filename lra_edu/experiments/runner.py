@@ -234,6 +234,8 @@ def run_experiment(
     workers: int = 1,
     scheduler: str | None = None,
     ensembles: bool = True,
+    rows: Iterable[str] | None = None,
+    columns: Iterable[str] | None = None,
 ) -> list[Path]:
     """Run every (run, seed) of ``experiment`` at ``scale`` not yet on disk; return all result paths.
 
@@ -246,11 +248,25 @@ def run_experiment(
     ensembles : bool
         Train compatible runs (same configuration but seed, init or learning rate) as
         one ensemble; results are the same as training them one by one.
+    rows, columns : iterable of str, optional
+        Run only the runs whose table cell has one of these rows (e.g. ``"Backprop"``)
+        and columns (e.g. ``"3"``); the report marks the other cells "not run".
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     seeds = list(seeds)
-    all_jobs = [(r, s) for r in experiment.runs(scale) for s in seeds]
+    grid = experiment.runs(scale)
+    for name, wanted, index in (("rows", rows, 1), ("columns", columns, 2)):
+        if wanted is not None:
+            wanted = set(wanted)
+            valid = {r.cell[index] for r in grid}
+            if not wanted <= valid:
+                raise ValueError(
+                    f"unknown {name} {sorted(wanted - valid)} for {experiment.name}; "
+                    f"valid {name}: {', '.join(sorted(valid))}"
+                )
+            grid = [r for r in grid if r.cell[index] in wanted]
+    all_jobs = [(r, s) for r in grid for s in seeds]
     paths = [result_path(Path(out), experiment, scale, dataset, r, s) for r, s in all_jobs]
     todo = [(r, s) for (r, s), p in zip(all_jobs, paths) if not p.exists()]
     groups: dict[Any, list[tuple[RunConfig, int]]] = {}
