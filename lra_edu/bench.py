@@ -9,7 +9,8 @@ on a 784-256-256-256-10 tanh network, batch 50, float32, after a warm-up:
 * backprop's achieved GFLOP/s as a fraction of a plain 1024³ float32 matmul measured in
   the same run (the practical ceiling of the machine): ``matmul_fraction``;
 * an ensemble of 16 networks trained in one pass against 16 sequential single-network
-  steps: ``ensemble16_speedup``;
+  steps: ``ensemble16_speedup``; and the same ratio for the first layer's matrix product
+  alone (``layer1_ensemble16_speedup``), the part of it that BLAS decides;
 * the peak resident memory of the process.
 
 Measurements alternate between the contenders in short rounds and keep each one's
@@ -133,6 +134,18 @@ def _matmul_fn(n: int = 1024, dtype: str = "float32") -> Callable[[], None]:
     return mm
 
 
+def _layer_fn(batch: int, n_in: int, n_out: int, dtype: str, ensemble: int | None) -> Callable[[], None]:
+    """One layer's forward matrix product, for one network or a stacked ensemble."""
+    rng = RNG(1)
+    lead = () if ensemble is None else (ensemble,)
+    x, w = rng.uniform((*lead, batch, n_in), dtype=dtype), rng.uniform((*lead, n_in, n_out), dtype=dtype)
+
+    def mm() -> None:
+        x @ w
+
+    return mm
+
+
 def race(
     contenders: dict[str, Callable[[], None]], seconds: float = 3.0, rounds: int = 5
 ) -> dict[str, float]:
@@ -189,6 +202,8 @@ def run_bench(
         "lra_e": _step_fn("lra_e", batch, sizes, dtype),
         f"bp_ensemble{ensemble}": _step_fn("bp", batch, sizes, dtype, ensemble=ensemble),
         "matmul": _matmul_fn(1024, dtype),
+        "layer1": _layer_fn(batch, sizes[0], sizes[1], dtype, None),
+        f"layer1_ensemble{ensemble}": _layer_fn(batch, sizes[0], sizes[1], dtype, ensemble),
     }
     torch_step = _torch_step_fn(batch, sizes) if get_backend() == "numpy" else None
     if torch_step is not None:
@@ -197,6 +212,7 @@ def run_bench(
         contenders["torch_bp"] = torch_step
         torch_threads = torch.get_num_threads()
     t = race(contenders, seconds)
+    layers = {k: t.pop(k) for k in ("layer1", f"layer1_ensemble{ensemble}")}
     sps = {k: batch / v for k, v in t.items() if k != "matmul"}
     sps[f"bp_ensemble{ensemble}"] *= ensemble
     ceiling = 2 * 1024**3 / t["matmul"] / 1e9
@@ -214,6 +230,11 @@ def run_bench(
         "lra_fdbk_vs_bp": round(sps["lra_fdbk"] / sps["bp"], 3),
         "lra_e_vs_bp": round(sps["lra_e"] / sps["bp"], 3),
         f"ensemble{ensemble}_speedup": round(sps[f"bp_ensemble{ensemble}"] / sps["bp"], 3),
+        # The same ratio for the first layer's matrix product alone: what stacking buys
+        # (or costs) at the BLAS level, the ceiling of the ensemble speedup on this machine.
+        f"layer1_ensemble{ensemble}_speedup": round(
+            ensemble * layers["layer1"] / layers[f"layer1_ensemble{ensemble}"], 3
+        ),
         "bp_vs_torch": round(sps["bp"] / sps["torch_bp"], 3) if "torch_bp" in sps else None,
         "torch": None if torch_step is None else {"threads": torch_threads},
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
