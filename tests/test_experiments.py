@@ -8,7 +8,6 @@ from lra_edu.experiments import EXPERIMENTS, Experiment, RunConfig, Scale, get_e
 from lra_edu.experiments import runner as runner_mod
 from lra_edu.experiments.report import (
     experiment_report,
-    largest_scale,
     scale_description,
     stored_results,
     write_report,
@@ -220,22 +219,17 @@ def test_ensembles_workers_and_dask_give_the_serial_results(tmp_path):
         run_experiment(exp, "quick", "digits", out=tmp_path / "x", workers=0)
 
 
-def test_stored_results_prefer_paper_scale_then_full(tmp_path):
+def test_stored_results_are_the_full_data_scales(tmp_path):
     e2 = EXPERIMENTS["init-robustness"]
-    assert stored_results(e2, root=tmp_path) == (None, [])
-    assert stored_results(e2, root=tmp_path / "missing") == (None, [])
+    assert stored_results(e2, root=tmp_path) == []
+    assert stored_results(e2, root=tmp_path / "missing") == []
     for scale in ("quick", "full", "paper"):
         row = {"experiment": e2.name, "scale": scale, "dataset": "fashion-mnist", "seed": 0}
         write_json_atomic(tmp_path / e2.name / scale / "fashion-mnist" / "r-seed0.json", row)
-        assert stored_results(e2, root=tmp_path)[0] == {"quick": None}.get(scale, scale)
-    assert stored_results(e2, "mnist", root=tmp_path) == (None, [])
-    two = [
-        {"experiment": "a", "dataset": "d", "scale": "full"},
-        {"experiment": "a", "dataset": "d", "scale": "paper"},
-        {"experiment": "a", "dataset": "m", "scale": "full"},
-        {"experiment": "b", "dataset": "d", "scale": "quick"},
-    ]
-    assert largest_scale(two) == two[1:3]
+    other = {"experiment": "optimizers", "scale": "full", "dataset": "fashion-mnist", "seed": 0}
+    write_json_atomic(tmp_path / "optimizers" / "full" / "fashion-mnist" / "r-seed0.json", other)
+    assert sorted(r["scale"] for r in stored_results(e2, root=tmp_path)) == ["full", "paper"]
+    assert stored_results(e2, "mnist", root=tmp_path) == []
     assert scale_description(e2, "full") == "full data, 20 of the paper's 100 epochs"
     assert scale_description(e2, "paper") == "the paper's settings, 100 epochs"
     with pytest.raises(ValueError, match="valid scales"):

@@ -2,9 +2,9 @@
 
 from lra_edu.experiments.catalog import EXPERIMENTS, get_experiment
 from lra_edu.experiments.report import (
+    FULL_DATA_SCALES,
     default_results_dir,
     experiment_report,
-    largest_scale,
     load_results,
     scale_description,
     setup_table,
@@ -16,6 +16,7 @@ from lra_edu.experiments.spec import SCALES, Experiment, RunConfig, Scale
 
 __all__ = [
     "EXPERIMENTS",
+    "FULL_DATA_SCALES",
     "SCALES",
     "Experiment",
     "RunConfig",
@@ -23,7 +24,6 @@ __all__ = [
     "default_results_dir",
     "experiment_report",
     "get_experiment",
-    "largest_scale",
     "load_results",
     "run_experiment",
     "run_one",

@@ -187,38 +187,25 @@ def _scale_words(experiment: Experiment, scale: str) -> str:
     return "" if scale == "paper" else f" ({scale_description(experiment, scale)})"
 
 
+FULL_DATA_SCALES = ("paper", "full")
+
+
 def stored_results(
     experiment: Experiment, dataset: str = "fashion-mnist", root: str | Path | None = None
-) -> tuple[str | None, list[dict[str, Any]]]:
-    """The largest-scale stored results of ``experiment`` on ``dataset``: ``(scale, results)``.
+) -> list[dict[str, Any]]:
+    """The stored full-training-set results (``paper`` and ``full`` scale) of ``experiment`` on ``dataset``.
 
-    Looks under ``root`` (default :func:`default_results_dir`) for ``paper``-scale results,
-    then ``full``-scale ones; returns ``(None, [])`` when there are neither.
+    Looks under ``root`` (default :func:`default_results_dir`); quick-scale results are
+    left out (they belong to the chapters' live runs). Pass the list to
+    :func:`experiment_report`, which gives each scale its own table.
     """
     root = default_results_dir() if root is None else Path(root)
-    found = [
-        r
-        for r in largest_scale(load_results(root) if root.is_dir() else [])
-        if r.get("experiment") == experiment.name and r.get("dataset") == dataset
-    ]
-    return (found[0]["scale"], found) if found else (None, [])
-
-
-def largest_scale(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per experiment and data set, the results of the largest scale stored: paper, else full.
-
-    Quick-scale results are dropped: they belong to the chapters' live runs.
-    """
-    rank = {"paper": 0, "full": 1}
-    best: dict[tuple[str, str], int] = {}
-    for r in results:
-        if r.get("scale") in rank:
-            key = (r.get("experiment"), r.get("dataset"))
-            best[key] = min(best.get(key, len(rank)), rank[r["scale"]])
     return [
         r
-        for r in results
-        if r.get("scale") in rank and rank[r["scale"]] == best[(r.get("experiment"), r.get("dataset"))]
+        for r in (load_results(root) if root.is_dir() else [])
+        if r.get("experiment") == experiment.name
+        and r.get("dataset") == dataset
+        and r.get("scale") in FULL_DATA_SCALES
     ]
 
 
