@@ -17,11 +17,11 @@ load only files you wrote yourself.
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from lra_edu.atomic import write_atomic
 
 
 class CheckpointError(ValueError):
@@ -30,27 +30,19 @@ class CheckpointError(ValueError):
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
     """Write ``state`` to ``path`` atomically (the old file stays until the new one is complete)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    write_atomic(path, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def load_checkpoint(path: str | Path, fingerprint: dict[str, Any]) -> dict[str, Any] | None:
+def load_checkpoint(
+    path: str | Path, fingerprint: dict[str, Any], epochs: int | None = None
+) -> dict[str, Any] | None:
     """The state stored at ``path`` for the run ``fingerprint``; None when there is no file.
 
     Raises
     ------
     CheckpointError
-        If the file is unreadable or belongs to a run with another fingerprint.
+        If the file is unreadable, belongs to a run with another fingerprint, or holds
+        more than ``epochs`` epochs.
     """
     path = Path(path)
     if not path.exists():
@@ -77,4 +69,6 @@ def load_checkpoint(path: str | Path, fingerprint: dict[str, Any]) -> dict[str, 
         raise CheckpointError(
             f"{path} was written by a different run ({details}); delete it or choose another path"
         )
+    if epochs is not None and state["epoch"] > epochs:
+        raise CheckpointError(f"{path} holds {state['epoch']} epochs, more than the {epochs} asked for")
     return state

@@ -27,7 +27,7 @@ import numpy
 
 from lra_edu.algorithms import Algorithm, make_algorithm
 from lra_edu.backend import RNG, asarray, xp
-from lra_edu.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from lra_edu.checkpoint import load_checkpoint, save_checkpoint
 from lra_edu.datasets import Dataset
 from lra_edu.metrics import evaluate, one_hot
 from lra_edu.mlp import MLP
@@ -137,12 +137,8 @@ def train_ensemble(
         "batch_size": batch_size,
         "n_train": n,
     }
-    state = load_checkpoint(checkpoint, fingerprint) if checkpoint is not None else None
+    state = load_checkpoint(checkpoint, fingerprint, epochs) if checkpoint is not None else None
     if state is not None:
-        if state["epoch"] > epochs:
-            raise CheckpointError(
-                f"{checkpoint} holds {state['epoch']} epochs, more than the {epochs} asked for"
-            )
         ens, algo, opt, own_opt = state["net"], state["algorithm"], state["opt"], state["own_opt"]
         rngs, histories = state["rngs"], state["histories"]
     start = time.perf_counter() - histories[0].seconds

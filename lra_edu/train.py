@@ -21,7 +21,7 @@ import numpy
 
 from lra_edu.algorithms import BP, Algorithm
 from lra_edu.backend import RNG, asarray, xp
-from lra_edu.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from lra_edu.checkpoint import load_checkpoint, save_checkpoint
 from lra_edu.datasets import Dataset
 from lra_edu.metrics import angle, evaluate, one_hot
 from lra_edu.mlp import MLP
@@ -163,14 +163,10 @@ def train(
         "track_angle": track_angle,
         "splits": list(splits),
     }
-    state = load_checkpoint(checkpoint, fingerprint) if checkpoint is not None else None
+    state = load_checkpoint(checkpoint, fingerprint, epochs) if checkpoint is not None else None
     if state is None:
         algorithm.setup(net, rng.spawn())
     else:
-        if state["epoch"] > epochs:
-            raise CheckpointError(
-                f"{checkpoint} holds {state['epoch']} epochs, more than the {epochs} asked for"
-            )
         net.__dict__.update(state["net"].__dict__)
         algorithm.__dict__.update(state["algorithm"].__dict__)
         opt, own_opt, rng, history = state["opt"], state["own_opt"], state["rng"], state["history"]

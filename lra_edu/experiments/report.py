@@ -15,6 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from lra_edu.atomic import write_atomic
 from lra_edu.experiments.catalog import EXPERIMENTS
 from lra_edu.experiments.runner import write_json_atomic
 from lra_edu.experiments.spec import Experiment
@@ -156,9 +157,7 @@ def write_report(
         data["experiments"].append(js)
     markdown = "\n".join(parts)
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "report.md.tmp").write_text(markdown)
-    (root / "report.md.tmp").replace(root / "report.md")
+    write_atomic(root / "report.md", markdown)
     write_json_atomic(root / "report.json", data)
     return markdown, data
 

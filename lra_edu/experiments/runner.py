@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from lra_edu import __version__
 from lra_edu.algorithms import make_algorithm
+from lra_edu.atomic import write_atomic
 from lra_edu.backend import get_backend, to_numpy
 from lra_edu.datasets import Dataset, load_dataset
 from lra_edu.experiments.spec import Experiment, RunConfig
@@ -31,21 +30,8 @@ from lra_edu.train import History, train
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write ``obj`` as JSON to ``path`` atomically (temporary file, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1, allow_nan=True)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; results are ordinary files
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """Write ``obj`` as JSON to ``path`` atomically (see :mod:`lra_edu.atomic`)."""
+    write_atomic(path, json.dumps(obj, indent=1, allow_nan=True))
 
 
 def result_path(
