@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FASHION := /usr/share/datasets/fashion-mnist
 export PATH := $(abspath $(BIN)):$(PATH)
-export MPLBACKEND := Agg
+# No MPLBACKEND here: it would reach the chapter kernels, where only the inline backend
+# puts figures into the executed pages (tests/conftest.py selects Agg for the tests).
 
 .PHONY: all setup data test lint book bench clean
 

@@ -162,13 +162,37 @@ def write_report(
     return markdown, data
 
 
-def default_results_dir() -> Path:
-    """``$LRA_EDU_RESULTS``, else the repository's ``results/`` (beside ``book/``), else ``./results``."""
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+class RepoPath(type(Path())):  # type: ignore[misc]
+    """A path that formats (``f"{path}"``) relative to the repository when it lies inside it.
+
+    ``str()`` and file access keep the full path; only formatting changes, so pages that
+    print where results live show ``results`` rather than the build machine's path.
+    """
+
+    def __format__(self, spec: str) -> str:
+        """The repository-relative path (the full one outside the repository), formatted with ``spec``."""
+        try:
+            shown = self.resolve().relative_to(REPOSITORY).as_posix()
+        except ValueError:
+            shown = str(self)
+        return format(shown, spec)
+
+
+def default_results_dir() -> RepoPath:
+    """``$LRA_EDU_RESULTS``, else the repository's ``results/`` (beside ``book/``), else ``./results``.
+
+    The path formats relative to the repository (see :class:`RepoPath`). Outside a checkout
+    with no ``$LRA_EDU_RESULTS`` it is ``./results``, which chapters report as missing.
+    """
     env = os.environ.get("LRA_EDU_RESULTS")
     if env:
-        return Path(env)
-    repo = Path(__file__).resolve().parents[2] / "results"
-    return repo if repo.parent.joinpath("book").is_dir() else Path("results")
+        return RepoPath(env)
+    if (REPOSITORY / "book").is_dir():
+        return RepoPath(REPOSITORY / "results")
+    return RepoPath("results")
 
 
 def scale_description(experiment: Experiment, scale: str) -> str:
