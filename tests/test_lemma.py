@@ -2,10 +2,16 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from lra_edu.lemma import lemma1_check, lemma1_targets, random_lemma1_worst
+from lra_edu.lemma import (
+    fd_targets,
+    lemma1_check,
+    lemma1_fd_check,
+    lemma1_targets,
+    random_lemma1_worst,
+)
 from lra_edu.mlp import MLP
 
 
@@ -56,3 +62,45 @@ def test_random_grid_is_within_threshold():
 def test_lemma_refuses_discrete_units():
     with pytest.raises(ValueError, match="differentiable"):
         lemma1_check(MLP((3, 4, 2), "tanh+sign"), np.ones((1, 3)), np.eye(2)[:1])
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    depth=st.integers(2, 5),
+    unit=st.sampled_from(["tanh", "sigmoid", "softsign", "softplus", "relu"]),
+    width=st.integers(2, 8),
+    batch=st.integers(1, 5),
+    seed=st.integers(0, 10_000),
+)
+def test_finite_difference_targets_give_backprop_gradients(depth, unit, width, batch, seed):
+    # Targets and local gradients from loss values alone (no derivative formula) agree
+    # with backprop to the accuracy of central differences.
+    rng = np.random.default_rng(seed)
+    net = MLP((5,) + (width,) * (depth - 1) + (4,), unit, init="gaussian:0.5", seed=seed, dtype="float64")
+    x = rng.normal(size=(batch, 5))
+    t = np.eye(4)[rng.integers(0, 4, batch)]
+    fw = net.forward(x)
+    # Central differences are only valid away from a kink (relu's is at h = 0).
+    assume(min(float(np.abs(fw.h[l]).min()) for l in range(1, depth + 1)) > 1e-4)
+    result = lemma1_fd_check(net, x, t)
+    meaningful = [k for k in result.backprop if np.linalg.norm(result.backprop[k]) > 1e-8]
+    assume(meaningful)
+    assert max(result.rel_diff[k] for k in meaningful) < 1e-6, result.rel_diff
+
+
+def test_finite_difference_targets_equal_the_algebraic_targets():
+    rng = np.random.default_rng(0)
+    net = MLP((5, 6, 6, 3), "tanh", init="gaussian:0.5", seed=0, dtype="float64")
+    x, t = rng.normal(size=(4, 5)), np.eye(3)[[0, 1, 2, 0]]
+    fw = net.forward(x)
+    y = fd_targets(net, fw, t)
+    exact = lemma1_targets(net, fw, t)
+    assert y[3] is t
+    for l in (1, 2):
+        assert np.abs(y[l] - exact[l]).max() < 1e-8
+        assert np.abs(fw.z[l] - exact[l]).max() > 1e-3  # the targets are not the outputs
+
+
+def test_finite_difference_check_needs_float64():
+    with pytest.raises(ValueError, match="float64"):
+        lemma1_fd_check(MLP((3, 4, 2), "tanh"), np.ones((1, 3)), np.eye(2)[:1])
