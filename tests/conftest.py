@@ -3,6 +3,7 @@
 import os
 
 import matplotlib
+from browser import browser  # noqa: F401  (the shared headless-Chromium fixture)
 from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")
