@@ -22,14 +22,16 @@ training images for quick runs.
 from __future__ import annotations
 
 import functools
-import gzip
 import hashlib
+import numbers
 import os
 import struct
 import tempfile
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy
 
@@ -73,7 +75,19 @@ SOURCES: dict[str, dict[str, object]] = {
     },
 }
 
+#: Size in bytes of each decompressed IDX file (MNIST and Fashion-MNIST alike): no file
+#: is read, or decompressed, beyond it.
+MAX_BYTES = {
+    "train-images-idx3-ubyte": 16 + 60000 * 784,
+    "train-labels-idx1-ubyte": 8 + 60000,
+    "t10k-images-idx3-ubyte": 16 + 10000 * 784,
+    "t10k-labels-idx1-ubyte": 8 + 10000,
+}
+
 DEFAULT_VALID = {"digits": 300, "fashion-mnist": 10000, "mnist": 10000}
+
+#: Training images before the validation split is held out.
+TRAIN_SIZES = {"digits": 1497, "fashion-mnist": 60000, "mnist": 60000}
 
 
 class DatasetError(Exception):
@@ -96,6 +110,22 @@ class Dataset:
     x_test: numpy.ndarray
     y_test: numpy.ndarray
     n_classes: int = 10
+
+    def __post_init__(self) -> None:
+        for split in ("train", "valid", "test"):
+            x, labels = self.split(split)
+            for field, array in ((f"x_{split}", x), (f"y_{split}", labels)):
+                if not hasattr(array, "shape") or not hasattr(array, "dtype"):
+                    raise TypeError(
+                        f"Dataset {field} must be an array (numpy.asarray(...)), got {type(array).__name__}"
+                    )
+            if x.ndim != 2 or labels.ndim != 1 or len(x) != len(labels):
+                raise ValueError(
+                    f"Dataset {split} split: x must be (N, features) and labels (N,), "
+                    f"got {tuple(x.shape)} and {tuple(labels.shape)}"
+                )
+            if len(labels) == 0:
+                raise ValueError(f"Dataset {split} split is empty; every split needs at least one sample")
 
     @property
     def n_features(self) -> int:
@@ -145,18 +175,62 @@ def parse_idx(raw: bytes, source: str = "<bytes>") -> numpy.ndarray:
     return numpy.frombuffer(raw, dtype=numpy.uint8, offset=header).reshape(dims)
 
 
+def _gunzip(blob: bytes, limit: int, source: str) -> bytes:
+    """Decompress gzip ``blob`` (one or more members), refusing more than ``limit`` bytes."""
+    out = bytearray()
+    rest = blob
+    try:
+        while rest.strip(b"\0"):
+            member = zlib.decompressobj(wbits=31)
+            out += member.decompress(rest, limit + 1 - len(out))
+            if len(out) > limit:
+                raise CorruptDatasetError(
+                    f"{source}: decompresses to more than {limit} bytes, the size of the official "
+                    f"file; delete it and run again to re-download"
+                )
+            if not member.eof:
+                raise CorruptDatasetError(
+                    f"{source}: the compressed data ends early (truncated download); "
+                    f"delete the file and run again to re-download"
+                )
+            rest = member.unused_data
+    except zlib.error as err:
+        raise CorruptDatasetError(
+            f"{source}: cannot decompress ({err}); delete the file and run again to re-download"
+        ) from None
+    return bytes(out)
+
+
 def _read(path: Path, name: str, dataset: str) -> bytes:
-    """Read one IDX file (gzipped or not), verify its checksum, return raw IDX bytes."""
-    blob = path.read_bytes()
+    """Read one IDX file (gzipped or not), verify its checksum, return raw IDX bytes.
+
+    Neither the file nor its decompressed content may exceed the official file's size
+    (:data:`MAX_BYTES`), so a corrupt or hostile file cannot exhaust memory.
+    """
+    limit = MAX_BYTES[name]
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise CorruptDatasetError(
+                f"{path}: {size} bytes, more than the official {name} ({limit} bytes); "
+                f"delete the file and run again to re-download"
+            )
+        with open(path, "rb") as f:
+            blob = f.read(limit + 1)
+    except OSError as err:
+        raise DatasetError(
+            f"{path}: cannot read it ({err.strerror or err}); fix its permissions or delete it "
+            f"to re-download"
+        ) from None
     src = SOURCES[dataset]
     md5_ok = hashlib.md5(blob).hexdigest() == src["md5"][name]
-    try:
-        raw = gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
-    except (OSError, EOFError) as err:
-        raise CorruptDatasetError(
-            f"{path}: cannot decompress ({err}); delete the file and run again to re-download"
-        ) from None
     known = src["sha256"].get(name)
+    if not md5_ok and known is None:
+        raise CorruptDatasetError(
+            f"{path}: checksum mismatch (not the official archive's MD5); delete the file and run "
+            f"again to re-download"
+        )
+    raw = _gunzip(blob, limit, str(path)) if blob[:2] == b"\x1f\x8b" else blob
     if not md5_ok and hashlib.sha256(raw).hexdigest() != known:
         raise CorruptDatasetError(
             f"{path}: checksum mismatch (neither the official archive MD5 nor the known content "
@@ -218,14 +292,27 @@ def load_idx_pair(
     images_name, labels_name = f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte"
     img_path = _find(dataset, images_name, allow_download)
     lab_path = _find(dataset, labels_name, allow_download)
-    return _parse_pair(dataset, img_path, lab_path, img_path.stat().st_mtime_ns, lab_path.stat().st_mtime_ns)
+    return _parse_pair(dataset, img_path, lab_path, _identity(img_path), _identity(lab_path))
+
+
+def _identity(path: Path) -> tuple[int, ...]:
+    """What changes when a file is replaced or rewritten: device, inode, size, mtime and ctime."""
+    try:
+        st = path.stat()
+    except OSError as err:
+        raise DatasetError(f"{path}: cannot read it ({err.strerror or err})") from None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 @functools.lru_cache(maxsize=8)
 def _parse_pair(
-    dataset: str, img_path: Path, lab_path: Path, img_mtime: int, lab_mtime: int
+    dataset: str, img_path: Path, lab_path: Path, img_id: tuple[int, ...], lab_id: tuple[int, ...]
 ) -> tuple[numpy.ndarray, numpy.ndarray]:
-    """Read, verify and convert one image/label file pair (cached by path and mtime)."""
+    """Read, verify and convert one image/label file pair (cached by path and :func:`_identity`).
+
+    The status change time (ctime) is part of the key: no one can set it, so a file
+    rewritten in place with its old size and modification time is still read again.
+    """
     images_name = img_path.name.removesuffix(".gz")
     labels_name = lab_path.name.removesuffix(".gz")
     images = parse_idx(_read(img_path, images_name, dataset), str(img_path))
@@ -240,6 +327,11 @@ def _parse_pair(
     x.setflags(write=False)
     y.setflags(write=False)
     return x, y
+
+
+def _is_int(value: Any) -> bool:
+    """True for Python and NumPy integers, False for booleans."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, numpy.bool_))
 
 
 def _digits() -> tuple[numpy.ndarray, ...]:
@@ -279,20 +371,30 @@ def load_dataset(
     key = name.strip().lower() if isinstance(name, str) else name
     if key not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; valid datasets: {', '.join(DATASETS)}")
+    n_train = TRAIN_SIZES[key]
+    if valid_size is not None and not (_is_int(valid_size) and 0 < valid_size < n_train):
+        raise ValueError(
+            f"valid_size must be an integer in 1..{n_train - 1} ({key} has {n_train} training images), "
+            f"got {valid_size!r}"
+        )
+    for label, size in (("train_subset", train_subset), ("test_subset", test_subset)):
+        if size is not None and not (_is_int(size) and size >= 1):
+            raise ValueError(f"{label} must be a positive integer, got {size!r}")
+    if not _is_int(seed) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
     if key == "digits":
         x_tr, y_tr, x_te, y_te = _digits()
     else:
         x_tr, y_tr = load_idx_pair(key, "train", download)
         x_te, y_te = load_idx_pair(key, "t10k", download)
-    n_valid = DEFAULT_VALID[key] if valid_size is None else valid_size
-    if not isinstance(n_valid, int) or not 0 < n_valid < len(y_tr):
+    n_valid = int(DEFAULT_VALID[key] if valid_size is None else valid_size)
+    if not 0 < n_valid < len(y_tr):
         raise ValueError(f"valid_size must be an integer in 1..{len(y_tr) - 1}, got {valid_size!r}")
     x_va, y_va = x_tr[-n_valid:], y_tr[-n_valid:]
     x_tr, y_tr = x_tr[:-n_valid], y_tr[:-n_valid]
-    rng = numpy.random.default_rng(seed)
-    for label, size in (("train_subset", train_subset), ("test_subset", test_subset)):
-        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
-            raise ValueError(f"{label} must be a positive integer, got {size!r}")
+    rng = numpy.random.default_rng(int(seed))
+    train_subset = None if train_subset is None else int(train_subset)
+    test_subset = None if test_subset is None else int(test_subset)
     if train_subset is not None and train_subset < len(y_tr):
         keep = numpy.sort(rng.choice(len(y_tr), train_subset, replace=False))
         x_tr, y_tr = x_tr[keep], y_tr[keep]
