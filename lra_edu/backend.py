@@ -3,7 +3,9 @@
 Every other module gets its array functions from :func:`xp` (or :func:`xp_of` for an
 existing array) and never imports ``numpy`` or ``cupy`` for array math. Choose the
 backend with the environment variable ``LRA_EDU_BACKEND=cupy`` or with
-:func:`set_backend`.
+:func:`set_backend`. An unusable ``LRA_EDU_BACKEND`` does not break ``import lra_edu``:
+the first array operation (or :func:`check_backend`) raises its error, unless
+:func:`set_backend` chose a backend first.
 
 Random numbers for initial weights and fixed feedback matrices are drawn on the host
 with NumPy and then transferred (:class:`RNG`), so both backends start from identical
@@ -20,7 +22,10 @@ import numpy
 
 BACKENDS = ("numpy", "cupy")
 
-_current: dict[str, Any] = {"name": "numpy", "xp": numpy}
+#: The type of an array on either backend (a NumPy or CuPy ndarray).
+Array = Any
+
+_current: dict[str, Any] = {"name": "numpy", "xp": numpy, "error": None}
 
 
 def _load(name: str) -> ModuleType:
@@ -52,15 +57,26 @@ def set_backend(name: str) -> None:
     """Select the array backend for all later computation ('numpy' or 'cupy')."""
     _current["xp"] = _load(name)
     _current["name"] = name
+    _current["error"] = None
+
+
+def check_backend() -> None:
+    """Raise the error of an unusable ``LRA_EDU_BACKEND`` (ValueError or RuntimeError), if any."""
+    if _current["error"] is not None:
+        kind, message = _current["error"]
+        raise kind(message)
 
 
 def get_backend() -> str:
     """Return the name of the active backend."""
+    check_backend()
     return _current["name"]
 
 
 def xp() -> ModuleType:
     """Return the active array module (``numpy`` or ``cupy``)."""
+    if _current["error"] is not None:
+        check_backend()
     return _current["xp"]
 
 
@@ -126,5 +142,15 @@ class RNG:
         return RNG(int(self.host.integers(0, 2**63 - 1)))
 
 
-if os.environ.get("LRA_EDU_BACKEND"):
-    set_backend(os.environ["LRA_EDU_BACKEND"].strip().lower())
+def _from_environment() -> None:
+    """Apply ``LRA_EDU_BACKEND``; keep its error for :func:`check_backend` instead of failing the import."""
+    value = os.environ.get("LRA_EDU_BACKEND", "")
+    if not value.strip():
+        return
+    try:
+        set_backend(value.strip().lower())
+    except (ValueError, RuntimeError) as err:
+        _current["error"] = (type(err), f"LRA_EDU_BACKEND={value!r}: {err}")
+
+
+_from_environment()
