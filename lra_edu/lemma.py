@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lra_edu.algorithms.bp import BP, weight_grads
+from lra_edu.algorithms.lra import LRADiff
 from lra_edu.backend import RNG, to_numpy, xp_of
 from lra_edu.losses import get_loss, nll, nll_delta
 from lra_edu.mlp import MLP, Forward
@@ -202,3 +203,13 @@ def random_lemma1_worst(
             result = lemma1_check(net, x, t)
             records.append({"depth": depth, "unit": unit, "worst_rel_diff": result.worst})
     return records
+
+
+def lra_diff_bridge(beta: float) -> LRADiff:
+    """LRA-diff set up as Lemma 1's bridge to backprop: one step, squared local loss, no caps, batch means.
+
+    With ``K = 1`` and no Normalize, LRA-diff's update of layer ``l`` is
+    ``beta^(n-l)`` times backprop's for linear units, and tends to backprop's direction as
+    ``beta -> 0`` for any differentiable unit.
+    """
+    return LRADiff(K=1, beta=beta, c1=None, c2=None, local_loss="l2", reduction="mean")

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
-from lra_edu.backend import to_numpy, xp_of
-from lra_edu.losses import nll
+from lra_edu.backend import Array, to_numpy, xp_of
 from lra_edu.mlp import MLP
-
-Array = Any
 
 
 def one_hot(labels: Array, n_classes: int, dtype: str = "float32") -> Array:
@@ -31,8 +27,17 @@ def evaluate(
     ``predict_proba`` replaces ``net.predict_proba`` (e.g. an algorithm's own inference).
     """
     predict = net.predict_proba if predict_proba is None else predict_proba
+    for name, a in (("x", x), ("labels", labels)):
+        if not hasattr(a, "shape") or not hasattr(a, "dtype"):
+            raise TypeError(f"{name} must be an array (numpy.asarray(...)), got {type(a).__name__}")
     if x.shape[0] != labels.shape[0]:
         raise ValueError(f"x has {x.shape[0]} samples but labels has {labels.shape[0]}")
+    if x.shape[0] == 0:
+        raise ValueError("x and labels are empty; evaluate needs at least one sample")
+    if labels.dtype.kind not in "iu":
+        raise ValueError(
+            f"labels must be integer class indices 0..{net.sizes[-1] - 1}, got dtype {labels.dtype}"
+        )
     wrong = 0.0
     total_nll = 0.0
     xp = xp_of(net.W(1))
@@ -50,23 +55,35 @@ def evaluate(
     return err.tolist(), loss.tolist()
 
 
-def batch_nll(logits: Array, t: Array) -> float:
-    """Mean output NLL of one batch."""
-    return float(nll(logits, t).mean())
+Update = Array | Mapping[str, Array]
+
+
+def _as_parts(a: Update, b: Update) -> tuple[dict[str, Array], dict[str, Array]]:
+    """Both updates as dictionaries of parameters: a plain array becomes one unnamed parameter."""
+    if isinstance(a, Mapping) != isinstance(b, Mapping):
+        raise TypeError("compare two arrays or two dictionaries of parameters, not one of each")
+    if isinstance(a, Mapping):
+        return dict(a), dict(b)
+    return {"": a}, {"": b}
 
 
 def _flat_norms(a: dict[str, Array], b: dict[str, Array]) -> tuple[list[str], float, float]:
     keys = sorted(set(a) & set(b))
     if not keys:
         raise ValueError("the two updates share no parameters")
+    for k in keys:
+        if a[k].shape != b[k].shape:
+            raise ValueError(f"parameter {k or 'array'!r} has shapes {a[k].shape} and {b[k].shape}")
     xp = xp_of(a[keys[0]])
     na = math.sqrt(sum(float(xp.vdot(a[k].ravel(), a[k].ravel())) for k in keys))
     nb = math.sqrt(sum(float(xp.vdot(b[k].ravel(), b[k].ravel())) for k in keys))
     return keys, na, nb
 
 
-def cosine(a: dict[str, Array], b: dict[str, Array]) -> float:
-    """Cosine between two update directions, all shared parameters flattened together."""
+def cosine(a: Update, b: Update) -> float:
+    """Cosine between two update directions: two arrays, or two dictionaries of parameters
+    with all shared parameters flattened together."""
+    a, b = _as_parts(a, b)
     keys, na, nb = _flat_norms(a, b)
     if na == 0 or nb == 0:
         return float("nan")
@@ -74,12 +91,13 @@ def cosine(a: dict[str, Array], b: dict[str, Array]) -> float:
     return sum(float(xp.vdot(a[k].ravel(), b[k].ravel())) for k in keys) / (na * nb)
 
 
-def angle(a: dict[str, Array], b: dict[str, Array]) -> float:
-    """Angle in degrees between two update directions (see :func:`cosine`).
+def angle(a: Update, b: Update) -> float:
+    """Angle in degrees between two update directions (arrays or dictionaries, see :func:`cosine`).
 
     Computed as ``2 atan2(|u - v|, |u + v|)`` of the unit vectors, which stays accurate
     for nearly parallel updates where ``acos`` of the cosine loses precision.
     """
+    a, b = _as_parts(a, b)
     keys, na, nb = _flat_norms(a, b)
     if na == 0 or nb == 0:
         return float("nan")

@@ -5,6 +5,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 from finite_diff import central_difference
+from helpers import batch
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,11 +13,6 @@ from lra_edu import MLP, get_optimizer, load_dataset, make_algorithm, train
 from lra_edu.backend import RNG
 from lra_edu.losses import get_loss
 from lra_edu.metrics import cosine
-
-
-def batch(n_in, n_out, size, seed):
-    rng = np.random.default_rng(seed)
-    return rng.normal(size=(size, n_in)), np.eye(n_out)[rng.integers(0, n_out, size)]
 
 
 def exact_inverse_net(seed, width=6, depth=3):

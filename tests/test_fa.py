@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers import batch
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -9,11 +10,6 @@ from lra_edu import MLP, get_optimizer, load_dataset, make_algorithm, train
 from lra_edu.backend import RNG
 
 UNITS = ["tanh", "sigmoid", "relu", "softsign", "identity"]
-
-
-def batch(n_in, n_out, size, seed):
-    rng = np.random.default_rng(seed)
-    return rng.normal(size=(size, n_in)), np.eye(n_out)[rng.integers(0, n_out, size)]
 
 
 @given(

@@ -7,39 +7,21 @@ import math
 
 import numpy as np
 import pytest
+from helpers import batch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lra_edu import MLP, load_dataset, make_algorithm, one_hot, train
+from lra_edu import MLP, make_algorithm, one_hot, train
 from lra_edu.activations import Unit, get_unit
 from lra_edu.algorithms import BP
 from lra_edu.algorithms.lra import LRADiff, LRAFdbk
 from lra_edu.backend import RNG
+from lra_edu.diagnostics import layer_cosines
+from lra_edu.lemma import lra_diff_bridge
 from lra_edu.losses import nll
-from lra_edu.metrics import cosine
 from lra_edu.mlp import Forward
 
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_dataset("digits")
-
-
-def batch(n_in: int = 6, n_out: int = 4, size: int = 8, seed: int = 0, dtype: str = "float64"):
-    """A random input batch and one-hot targets."""
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(size, n_in)).astype(dtype)
-    t = one_hot(rng.integers(0, n_out, size=size), n_out, dtype)
-    return x, t
-
-
-def bridge(beta: float) -> LRADiff:
-    """LRA-diff as in Lemma 1: one step, L2 local loss, no Normalize, batch means."""
-    return LRADiff(K=1, beta=beta, c1=None, c2=None, local_loss="l2", reduction="mean")
-
-
-def layer_cosines(a: dict, b: dict, n: int) -> list[float]:
-    return [cosine({"W": a[f"W{l}"]}, {"W": b[f"W{l}"]}) for l in range(1, n + 1)]
+bridge = lra_diff_bridge
 
 
 # --- the bridge from Lemma 1: LRA-diff with K=1, small beta, no Normalize is backprop ---

@@ -6,30 +6,16 @@ import math
 
 import numpy as np
 import pytest
+from helpers import batch
 
-from lra_edu import MLP, load_dataset, make_algorithm, one_hot, train
+from lra_edu import MLP, make_algorithm, one_hot, train
 from lra_edu.algorithms import BP
 from lra_edu.algorithms.lra_e import LRAE, PRESETS
 from lra_edu.backend import RNG
+from lra_edu.diagnostics import error_weight_angles
 from lra_edu.losses import softmax
 from lra_edu.metrics import angle, cosine
 from lra_edu.optimizers import get_optimizer
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_dataset("digits")
-
-
-def batch(n_in: int = 6, n_out: int = 4, size: int = 8, seed: int = 0, dtype: str = "float64"):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(size, n_in)).astype(dtype)
-    return x, one_hot(rng.integers(0, n_out, size=size), n_out, dtype)
-
-
-def error_weight_angles(net: MLP, algo: LRAE) -> list[float]:
-    """Angle (degrees) between each E_l and W_l^T."""
-    return [angle({"E": algo.params[f"E{l}"]}, {"E": net.W(l).T}) for l in range(2, net.n_layers + 1)]
 
 
 def test_official_code_preset_matches_the_authors_formulas() -> None:

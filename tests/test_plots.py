@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy
 import pytest
@@ -13,12 +9,6 @@ from matplotlib.axes import Axes
 
 from lra_edu.lemma import random_lemma1_worst
 from lra_edu.plots import plot_histograms, plot_lemma1_grid, plot_sweep
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def test_lemma1_grid_draws_from_library_records():

@@ -1,33 +1,18 @@
-"""The experiment-chapter plot helpers (E1-E5 part of lra_edu.plots.experiments)."""
+"""The experiment-chapter plot helpers and result selection (E1-E5 part of lra_edu.plots.experiments)."""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy
 import pytest
 from matplotlib.axes import Axes
 
-import lra_edu as lra
 from lra_edu.plots.experiments import (
-    class_separation,
-    linearized_filters,
     plot_filters,
     plot_result_curves,
     result_curve,
     result_label,
     select_results,
-    tsne_embedding,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def _result(row: str, col: str = "", status: str = "ok", errors=(90.0, 50.0, 40.0)) -> dict:
@@ -70,20 +55,6 @@ def test_select_results_filters_by_cell_and_status():
     assert select_results(results, row="BP", status="ok") == [results[1]]
 
 
-def test_linearized_filters_are_unit_columns_of_the_weight_product():
-    net = lra.MLP((12, 5, 4, 3, 2), "tanh", init="gaussian:0.5", seed=0, dtype="float64")
-    filters = linearized_filters([net.W(1), net.W(2), net.W(3)])
-    product = numpy.asarray(net.W(1)) @ numpy.asarray(net.W(2)) @ numpy.asarray(net.W(3))
-    assert filters.shape == (3, 12)
-    numpy.testing.assert_allclose(numpy.linalg.norm(filters, axis=1), 1.0)
-    # Each filter is the unit input maximizing the linearized unit: x @ P[:, j] = ||P[:, j]||.
-    numpy.testing.assert_allclose(numpy.diag(filters @ product), numpy.linalg.norm(product, axis=0))
-    # A zero column stays zero instead of dividing by zero.
-    assert numpy.all(linearized_filters([numpy.zeros((4, 2))]) == 0)
-    with pytest.raises(ValueError):
-        linearized_filters([])
-
-
 def test_plot_filters_tiles_images_and_checks_shape():
     filters = numpy.random.default_rng(0).normal(size=(10, 16))
     ax = plot_filters(filters, shape=(4, 4), n=6, ncols=3, title="f")
@@ -94,15 +65,3 @@ def test_plot_filters_tiles_images_and_checks_shape():
         plot_filters(filters, shape=(3, 3))
 
 
-def test_tsne_and_class_separation():
-    rng = numpy.random.default_rng(0)
-    labels = numpy.repeat([0, 1, 2], 20)
-    separated = rng.normal(size=(60, 5)) * 0.1 + 5.0 * labels[:, None]
-    points = tsne_embedding(separated, seed=0, perplexity=10)
-    assert points.shape == (60, 2) and numpy.isfinite(points).all()
-    assert class_separation(points, labels) > 0.8
-    mixed = rng.normal(size=(60, 2))
-    assert class_separation(mixed, labels) < 0.2
-    assert class_separation(numpy.zeros((6, 2)), labels[:6]) == 0.0
-    with pytest.raises(ValueError):
-        tsne_embedding(numpy.zeros((2, 3)))

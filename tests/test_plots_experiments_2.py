@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import math
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy
 import pytest
@@ -21,12 +17,6 @@ from lra_edu.plots.experiments import (
     plot_twin_curves,
     report_pairs,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def _result(cell=("curves", "LRA-E", "")):

@@ -6,10 +6,12 @@ or limits afterwards. Array inputs may live on either backend: they are moved to
 host with :func:`lra_edu.backend.to_numpy` before matplotlib sees them.
 
 General helpers live here; topic modules hold the figures of one part of the book:
-``lra_edu.plots.lra`` (LRA-diff, LRA-fdbk, discrete units), ``lra_edu.plots.lra_e`` (LRA-E,
-initialization, recurrent nets), ``lra_edu.plots.relatives`` (feedback alignment,
-target propagation, equilibrium propagation, stochastic nets) and
-``lra_edu.plots.experiments`` (the papers' experiments).
+``lra_edu.plots.training`` (per-epoch curves of training runs, LRA's inner walk, unit
+outputs), ``lra_edu.plots.lra_e`` (LRA-E, initialization, recurrent nets),
+``lra_edu.plots.relatives`` (feedback alignment, target propagation, equilibrium
+propagation, stochastic nets) and ``lra_edu.plots.experiments`` (the papers'
+experiments). The plots take numbers and draw them; what they show is measured by
+:mod:`lra_edu.diagnostics`.
 """
 
 from __future__ import annotations
@@ -21,9 +23,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
-from lra_edu.backend import to_numpy
-
-Array = Any
+from lra_edu.backend import Array, to_numpy
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:

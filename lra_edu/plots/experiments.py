@@ -16,10 +16,9 @@ import numpy
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
-from lra_edu.backend import to_numpy
+from lra_edu.backend import Array, to_numpy
 from lra_edu.plots import _axes
 
-Array = Any
 Result = Mapping[str, Any]
 
 
@@ -67,22 +66,6 @@ def plot_result_curves(
     if legend:
         ax.legend(fontsize=8)
     return ax
-
-
-def linearized_filters(weights: Sequence[Array]) -> numpy.ndarray:
-    """Filters of the top layer of a linearized network: rows of ``(W_1 W_2 ... W_k)^T``.
-
-    Dropping the nonlinearities, unit ``j`` of layer ``k`` computes ``x @ P[:, j]`` with
-    ``P = W_1 @ ... @ W_k``; the unit-norm input that maximizes it (activation maximization)
-    is ``P[:, j] / ||P[:, j]||``. Returns an array of shape ``(n_k, n_0)``, each row of unit norm.
-    """
-    if not weights:
-        raise ValueError("linearized_filters needs at least one weight matrix")
-    product = numpy.asarray(to_numpy(weights[0]), dtype=numpy.float64)
-    for w in weights[1:]:
-        product = product @ numpy.asarray(to_numpy(w), dtype=numpy.float64)
-    norms = numpy.linalg.norm(product, axis=0, keepdims=True)
-    return (product / numpy.where(norms > 0, norms, 1.0)).T
 
 
 def plot_filters(
@@ -243,7 +226,7 @@ def plot_ours_vs_paper(
     return ax
 
 
-# ------------------------------------------------- selecting results, t-SNE (E1-E5)
+# ------------------------------------------------- selecting results (E1-E5)
 
 
 def select_results(
@@ -264,50 +247,3 @@ def select_results(
             continue
         out.append(r)
     return out
-
-
-def tsne_embedding(
-    features: Array, seed: int = 0, perplexity: float = 30.0, iterations: int = 500
-) -> numpy.ndarray:
-    """A 2-D t-SNE embedding (scikit-learn, Barnes-Hut, PCA start) of ``features`` of shape ``(N, d)``."""
-    from sklearn.manifold import TSNE
-
-    x = numpy.asarray(to_numpy(features), dtype=numpy.float64)
-    if x.ndim != 2 or x.shape[0] < 3:
-        raise ValueError(f"features must have shape (N, d) with N >= 3, got {x.shape}")
-    kwargs = {"n_components": 2, "perplexity": min(perplexity, (x.shape[0] - 1) / 3), "init": "pca"}
-    try:  # scikit-learn >= 1.5 calls the iteration count max_iter, older versions n_iter
-        tsne = TSNE(**kwargs, random_state=seed, max_iter=max(iterations, 250))
-    except TypeError:
-        tsne = TSNE(**kwargs, random_state=seed, n_iter=max(iterations, 250))
-    return tsne.fit_transform(x)
-
-
-def class_separation(points: Array, labels: Array) -> float:
-    """Between-class over total variance of ``points`` (0: classes mixed, 1: fully separated)."""
-    p = numpy.asarray(to_numpy(points), dtype=numpy.float64)
-    y = numpy.asarray(to_numpy(labels)).astype(int).ravel()
-    centred = p - p.mean(axis=0)
-    total = float((centred**2).sum())
-    if total == 0:
-        return 0.0
-    between = sum(
-        float((y == c).sum() * ((p[y == c].mean(axis=0) - p.mean(axis=0)) ** 2).sum())
-        for c in numpy.unique(y)
-    )
-    return between / total
-
-
-def filter_roughness(filters: Array, shape: tuple[int, int] = (28, 28)) -> float:
-    """How noisy filters look: neighbour-pixel difference energy over 4x the energy (noise ~1, smooth ~0)."""
-    f = numpy.asarray(to_numpy(filters), dtype=numpy.float64)
-    if f.ndim != 2 or f.shape[1] != shape[0] * shape[1]:
-        raise ValueError(f"filters must have shape (count, {shape[0] * shape[1]}), got {f.shape}")
-    img = f.reshape(-1, *shape)
-    dx = ((img[:, :, 1:] - img[:, :, :-1]) ** 2).sum(axis=(1, 2))
-    dy = ((img[:, 1:, :] - img[:, :-1, :]) ** 2).sum(axis=(1, 2))
-    energy = (img**2).sum(axis=(1, 2))
-    keep = energy > 0
-    if not keep.any():
-        raise ValueError("all filters are zero")
-    return float(((dx + dy)[keep] / (4.0 * energy[keep])).mean())

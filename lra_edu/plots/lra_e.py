@@ -1,153 +1,24 @@
-"""Figures and small helpers for the LRA-E, initialization and recurrent-LRA chapters.
+"""Figures for the LRA-E, initialization and recurrent-LRA chapters.
 
 Plot functions follow :mod:`lra_edu.plots`: they draw on ``ax`` when given (else a new
 figure) and return the ``Axes``; dashboards return a whole ``Figure`` (for
 :func:`lra_edu.widgets.live`). Arrays are moved to the host with
-:func:`lra_edu.backend.to_numpy` before NumPy or matplotlib sees them.
-
-Helpers that measure rather than draw:
-
-* :func:`error_weight_angles` — angle between LRA-E's error weights ``E_l`` and ``W_l^T``;
-* :func:`layer_update_norms` — Frobenius norm of each layer's weight update;
-* :func:`distinct_units` — how many hidden units of a layer differ (symmetry from zero init);
-* :func:`train_rnn_curve` — :func:`lra_edu.rnn.train_rnn` one epoch at a time, recording
-  test accuracy;
-* :func:`memoryless_accuracy` and :func:`accuracy_by_context` — what a predictor that sees
-  only the current symbol can reach, and where a recurrent net's accuracy comes from.
+:func:`lra_edu.backend.to_numpy` before matplotlib sees them. The numbers they draw come
+from :mod:`lra_edu.diagnostics`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from lra_edu.algorithms.base import Algorithm
 from lra_edu.backend import to_numpy
-from lra_edu.metrics import angle
-from lra_edu.mlp import MLP
 from lra_edu.plots import _axes
-from lra_edu.rnn import ElmanRNN, draw_error_weights, train_rnn
-
-Array = Any
-
-
-# ---------------------------------------------------------------- measurements
-
-
-def error_weight_angles(net: MLP, algorithm: Algorithm) -> list[float]:
-    """Angle (degrees) between ``E_l`` and ``W_l^T`` for l = 2..n (single networks)."""
-    if net.ensemble is not None:
-        raise ValueError("error_weight_angles takes a single network; use member_network for ensembles")
-    out = []
-    for l in range(2, net.n_layers + 1):
-        if f"E{l}" not in algorithm.params:
-            raise ValueError(f"{algorithm.name} has no learned error weights E{l} (call setup first)")
-        out.append(angle({"E": algorithm.params[f"E{l}"]}, {"E": net.W(l).swapaxes(-1, -2)}))
-    return out
-
-
-def layer_update_norms(grads: Mapping[str, Array], n_layers: int) -> list[float]:
-    """Frobenius norm of each weight update ``grads["W1"] .. grads["Wn"]`` (0 where absent)."""
-    if n_layers < 1:
-        raise ValueError(f"n_layers must be at least 1, got {n_layers}")
-    return [
-        float(numpy.linalg.norm(to_numpy(grads[f"W{l}"]))) if f"W{l}" in grads else 0.0
-        for l in range(1, n_layers + 1)
-    ]
-
-
-def distinct_units(W: Array, rtol: float = 1e-5) -> int:
-    """Number of different columns (units) of ``W``: columns within ``rtol`` times the largest
-    entry of each other (max norm) count as one, so rounding differences do not count."""
-    w = to_numpy(W)
-    if w.ndim != 2:
-        raise ValueError(f"distinct_units takes one weight matrix (2-D), got shape {w.shape}")
-    tol = rtol * float(numpy.abs(w).max())
-    representatives: list[numpy.ndarray] = []
-    for j in range(w.shape[1]):
-        if not any(float(numpy.abs(w[:, j] - r).max()) <= tol for r in representatives):
-            representatives.append(w[:, j])
-    return len(representatives)
-
-
-def train_rnn_curve(
-    rnn: ElmanRNN,
-    x: Array,
-    y: Array,
-    x_test: Array,
-    y_test: Array,
-    method: str = "lra",
-    epochs: int = 20,
-    **kwargs: Any,
-) -> dict[str, list[float]]:
-    """Train ``rnn`` one epoch at a time with :func:`lra_edu.rnn.train_rnn`; record per epoch
-    the training loss and the test accuracy (``"loss"``, ``"accuracy"``; index 0 = untrained)
-    and, for ``method="lra"``, the angle between ``U`` and ``E^T`` (``"u_angle"``, degrees).
-
-    Each call of ``train_rnn`` draws the same error weights and the same batch order from
-    its ``seed``, so the epochs repeat one shuffle (SGD keeps no state between calls).
-    """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
-    E = None
-    if method == "lra":
-        E = draw_error_weights(rnn, kwargs.get("sigma_e", 1.0), kwargs.get("seed", 0))
-    curve: dict[str, list[float]] = {"loss": [], "accuracy": []}
-    if E is not None:
-        curve["u_angle"] = []
-
-    def record(loss: float) -> None:
-        curve["loss"].append(loss)
-        curve["accuracy"].append(rnn.accuracy(x_test, y_test))
-        if E is not None:
-            curve["u_angle"].append(angle({"U": rnn.params["U"]}, {"U": E.swapaxes(-1, -2)}))
-
-    record(rnn.loss(x, y))
-    for _ in range(epochs):
-        record(train_rnn(rnn, x, y, method, epochs=1, **kwargs)[-1])
-    return curve
-
-
-def _symbols(onehot: Array) -> numpy.ndarray:
-    """Integer symbols from one-hot sequences ``(T, N, n_sym)``."""
-    a = to_numpy(onehot)
-    if a.ndim != 3:
-        raise ValueError(f"expected one-hot sequences of shape (T, N, n_symbols), got {a.shape}")
-    return a.argmax(axis=-1)
-
-
-def memoryless_accuracy(x_train: Array, y_train: Array, x_test: Array, y_test: Array) -> float:
-    """Test accuracy of the best predictor that sees only the current symbol.
-
-    It predicts, for each current symbol, the next symbol most frequent after it in the
-    training sequences (one-hot, shape ``(T, N, n_symbols)``).
-    """
-    cur, nxt = _symbols(x_train), _symbols(y_train)
-    n = to_numpy(x_train).shape[-1]
-    counts = numpy.zeros((n, n))
-    numpy.add.at(counts, (cur.ravel(), nxt.ravel()), 1)
-    rule = counts.argmax(axis=1)
-    return float((rule[_symbols(x_test)] == _symbols(y_test)).mean())
-
-
-def accuracy_by_context(rnn: ElmanRNN, x: Array, y: Array, symbol: int) -> tuple[float, float]:
-    """Accuracy of ``rnn`` at the steps whose current input is ``symbol``, and at all others."""
-    pred = numpy.stack([to_numpy(o) for o in rnn.forward(x).o]).argmax(axis=-1)
-    cur, nxt = _symbols(x), _symbols(y)
-    at = cur == symbol
-    if not at.any() or at.all():
-        raise ValueError(f"symbol {symbol} must occur at some but not all steps")
-    right = pred == nxt
-    return float(right[at].mean()), float(right[~at].mean())
-
-
-# ---------------------------------------------------------------- plots
 
 
 def plot_band(

@@ -1,94 +1,24 @@
-"""Figures and small measurements for the LRA chapters (LRA-diff, LRA-fdbk, discrete units).
+"""Figures of training runs: per-epoch curves of Histories, LRA's inner walk, units' outputs.
 
 Every plotting function draws on an existing ``Axes`` when given one (``ax=...``) and
 otherwise makes a new figure, and returns the ``Axes``. Arrays may live on either
-backend; they reach matplotlib through :func:`lra_edu.backend.to_numpy`.
-
-The measurement helpers only *call* the library (``target_below``, ``displacement``,
-``net.layer``, :func:`lra_edu.metrics.cosine`): they re-implement nothing, so what a
-chapter shows is what the algorithms do.
+backend; they reach matplotlib through :func:`lra_edu.backend.to_numpy`. The numbers
+come from :mod:`lra_edu.diagnostics` (e.g. :func:`~lra_edu.diagnostics.walk_losses`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
-from lra_edu.algorithms.lra import LRA
-from lra_edu.backend import to_numpy
-from lra_edu.losses import nll
-from lra_edu.metrics import angle, cosine
-from lra_edu.mlp import MLP, Forward
+from lra_edu.backend import Array, to_numpy
 from lra_edu.plots import _axes
 from lra_edu.train import History
-
-Array = Any
-
-
-# --- measurements (library calls only) ---
-
-
-def layer_cosines(a: Mapping[str, Array], b: Mapping[str, Array], n_layers: int) -> list[float]:
-    """Cosine between two updates' weight matrices, one value per layer ``W1..Wn``."""
-    return [cosine({"W": a[f"W{l}"]}, {"W": b[f"W{l}"]}) for l in range(1, n_layers + 1)]
-
-
-def subgraph_loss(net: MLP, algorithm: LRA, l: int, z_below: Array, y: Array) -> float:
-    """Batch-mean local loss ``L_l`` of subgraph ``l`` re-run on the layer-below output ``z_below``.
-
-    The output layer (``l = n``) uses the NLL against ``y = t``; hidden layers use the
-    algorithm's local loss. ``z_below`` is a (not yet discretized) ``z_{l-1}``: the
-    unit's ``g`` is applied before layer ``l`` sees it, as in the forward pass.
-    """
-    g = net.unit.g
-    zs = z_below if g is None or l == 1 else g(z_below, net.noise)
-    h, z, _ = net.layer(l, zs)
-    if l == net.n_layers:
-        return float(nll(h, y).mean())
-    return float(algorithm.loss.value(z, y).mean())
-
-
-def walk_losses(net: MLP, fw: Forward, l: int, y: Array, K: int, make: Callable[[int], LRA]) -> list[float]:
-    """Local loss of subgraph ``l`` after ``k = 0..K`` steps of the target search below it.
-
-    ``make(k)`` builds the algorithm with ``K = k`` (set up already if it needs feedback
-    matrices); entry ``k`` re-runs layer ``l`` on the target ``y_{l-1}`` that ``k`` steps
-    of ``target_below`` produce (entry 0 is the forward pass). Costs O(K^2) steps.
-    """
-    if not 1 <= l - 1 < net.n_layers or K < 1:
-        raise ValueError(f"need a subgraph 2 <= l <= {net.n_layers} and K >= 1, got l={l}, K={K}")
-    first = make(1)
-    losses = [subgraph_loss(net, first, l, fw.z[l - 1], y)]
-    for k in range(1, K + 1):
-        algo = first if k == 1 else make(k)
-        losses.append(subgraph_loss(net, algo, l, algo.target_below(net, fw, l, y), y))
-    return losses
-
-
-def displacement_angles(net: MLP, fw: Forward, t: Array, algorithm: LRA, reference: LRA) -> dict[int, float]:
-    """Angle (degrees) between two algorithms' first displacements ``dh_{l-1}``, per layer ``l >= 2``.
-
-    Both displacements start from the same forward pass and the same target ``y_l``
-    (the ``reference`` algorithm's targets, found going down from ``y_n = t``), so the
-    angle isolates the direction each algorithm would move ``h_{l-1}``.
-    """
-    out: dict[int, float] = {}
-    y = t
-    for l in range(net.n_layers, 1, -1):
-        delta = reference.pre_error(net, l, fw.h[l], y)
-        a = algorithm.displacement(net, l, delta, fw.h[l - 1])
-        b = reference.displacement(net, l, delta, fw.h[l - 1])
-        out[l] = angle({"d": a}, {"d": b})
-        y = reference.target_below(net, fw, l, y)
-    return out
-
-
-# --- figures ---
 
 
 def _member_curves(runs: History | Sequence[History], key: str) -> tuple[list[int], numpy.ndarray]:
@@ -145,7 +75,10 @@ def plot_walk(
     relative: bool = True,
     title: str = "local loss of the subgraph over the inner steps",
 ) -> Axes:
-    """Local loss against the inner step k (from :func:`walk_losses`), optionally relative to k=0."""
+    """Local loss against the inner step k, optionally relative to k=0.
+
+    The losses come from :func:`lra_edu.diagnostics.walk_losses`.
+    """
     if not losses:
         raise ValueError("plot_walk needs at least one series")
     ax = _axes(ax, (5.5, 3.5))
