@@ -9,14 +9,14 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # No MPLBACKEND here: it would reach the chapter kernels, where only the inline backend
 # puts figures into the executed pages (tests/conftest.py selects Agg for the tests).
 
-.PHONY: all setup data test lint book bench clean
+.PHONY: all setup data test lint book lab bench clean
 
 all: test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[book,test]'
+	$(BIN)/python -m pip install --quiet -e '.[book,lab,test]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -46,6 +46,11 @@ book: $(STAMP) data
 	  $(BIN)/jupyter-book build . -W -n --keep-going || { \
 	  for f in _build/html/reports/*.err.log _build/html/reports/*.log; do [ -f "$$f" ] && cat "$$f"; done; exit 1; }
 	@echo "book: open _build/html/index.html"
+
+# JupyterLab on the book's chapters, with a live kernel for the widgets (localhost only).
+# A MPLBACKEND set in the shell is dropped so that the kernel draws figures inline; root needs --allow-root.
+lab: $(STAMP)
+	env -u MPLBACKEND $(BIN)/jupyter lab --ip=127.0.0.1 $$([ "$$(id -u)" = 0 ] && echo --allow-root) book/intro.ipynb
 
 bench: $(STAMP)
 	$(BIN)/lra-edu bench
