@@ -250,7 +250,12 @@ def get_unit(spec: str | Unit) -> Unit:
     if not isinstance(spec, str):
         raise TypeError(f"a unit is named by a string such as 'tanh'; got {spec!r}")
     name = ALIASES.get(spec.strip().lower(), spec.strip().lower())
-    f_name, _, g_name = name.partition("+")
+    f_name, plus, g_name = name.partition("+")
+    if plus and not g_name:
+        raise ValueError(
+            f"unit {spec!r} ends with '+': name a discrete g after it, one of {', '.join(DISCRETE)} "
+            f"(e.g. '{f_name}+sign'), or drop the '+'"
+        )
     if f_name in DISCRETE and not g_name:
         raise ValueError(
             f"{f_name!r} has no derivative, so it is used as the g of an f+g unit; write e.g. 'tanh+{f_name}'"
