@@ -1,8 +1,8 @@
-"""The nine experiments of [LRA18] and [LRA19] (SPEC.md, E1-E9) as runnable specs.
+"""The nine experiments of [LRA18] and [LRA19] (E1-E9) as runnable specs.
 
-Paper numbers are copied from SPEC.md, which restates the papers' tables; they are
-the "paper" column of every comparison. Where a paper leaves a setting open, the
-choice is written next to it here and in the experiment's chapter.
+The papers' own numbers live in :mod:`lra_edu.experiments.paper_numbers`, each with its
+source. Where a paper leaves a setting open, the choice is written next to it here and
+in the experiment's chapter.
 """
 
 from __future__ import annotations
@@ -10,13 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from lra_edu.experiments.paper_numbers import E5_COLS, PAPER_NUMBERS
 from lra_edu.experiments.spec import Experiment, RunConfig, Scale
-
-FASHION, MNIST = "fashion-mnist", "mnist"
-
-
-def _table(columns: list[str], rows: dict[str, list[Any]]) -> dict[str, dict[str, Any]]:
-    return {row: dict(zip(columns, values)) for row, values in rows.items()}
 
 
 def _subset(scale: Scale) -> dict[str, Any]:
@@ -65,7 +60,6 @@ E1 = Experiment(
 )
 
 # ---------------------------------------------------------------- E2 init robustness
-E2_COLS = ["sig 0", "sig .025", "sig .05", "sig .1", "tanh 0", "tanh .025", "tanh .05", "tanh .1"]
 E2_ROWS = {"bp": "BP", "fa": "FA", "dfa": "DFA", "dtp": "DTP", "lra_fdbk": "LRA-fdbk"}
 
 
@@ -96,32 +90,7 @@ E2 = Experiment(
     "[LRA18] §3.2, Table 1, Fig 4-5",
     _e2,
     {"quick": Scale(3, 2000, 1000), "full": Scale(20), "paper": Scale(100)},
-    paper={
-        MNIST: {
-            "Table 1": _table(
-                E2_COLS,
-                {
-                    "BP": ["X", 88.66, 88.66, 88.66, "X", 88.65, 2.67, 2.48],
-                    "FA": [88.65, 88.65, 88.65, 88.65, 16.1, 12.73, 11.86, 11.81],
-                    "DFA": [30.84, 31.78, 31.77, 26.81, 5.24, 4.11, 5.12, 4.9],
-                    "DTP": ["X", 18.06, 16.83, 17.06, "X", 67.51, 5.38, 3.19],
-                    "LRA-fdbk": [2.75, 2.85, 2.89, 2.96, 2.69, 2.87, 2.82, 3.72],
-                },
-            )
-        },
-        FASHION: {
-            "Table 1": _table(
-                E2_COLS,
-                {
-                    "BP": ["X", 90.00, 90.00, 90.00, "X", 29.04, 11.48, 11.38],
-                    "FA": [90.00, 90.00, 90.00, 89.97, 24.82, 24.57, 21.67, 20.01],
-                    "DFA": [35.91, 37.4, 41.62, 37.7, 13.92, 12.82, 13.95, 14.13],
-                    "DTP": ["X", 41.1, 26.26, 24.69, "X", 79.84, 60.19, 13.59],
-                    "LRA-fdbk": [13.27, 12.85, 12.94, 12.96, 11.85, 12.14, 12.62, 12.65],
-                },
-            )
-        },
-    },
+    paper=PAPER_NUMBERS["E2"].tables,
     notes="Cells: best test error (%) = test error at the epoch of best validation error. "
     "'X' = cannot learn from zero. We read 'std' as a standard deviation (the caption says variance).",
 )
@@ -137,7 +106,6 @@ E3_UNITS = {
     "SLWTA-2": "slwta2",
     "Signum": "tanh+sign",
 }
-E3_COLS = ["ep1", "ep50", "ep100", "best (epoch)"]
 
 
 def _e3(scale: Scale) -> list[RunConfig]:
@@ -177,38 +145,7 @@ E3 = Experiment(
     "[LRA18] §3.3, Table 2, Fig 6",
     _e3,
     {"quick": Scale(2, 1000, 1000), "full": Scale(5), "paper": Scale(100)},
-    paper={
-        MNIST: {
-            "Table 2": _table(
-                E3_COLS,
-                {
-                    "Softsign": [5.94, 2.13, 2.32, "1.86 (25)"],
-                    "ReLU6": [8.6, 3.14, 2.58, "2.18 (69)"],
-                    "Softplus": [14.94, 4.1, 3.53, "2.96 (94)"],
-                    "LWTA-1": [7.02, 2.96, 2.68, "2.37 (67)"],
-                    "LWTA-2": [6.96, 2.57, 2.88, "2.48 (44)"],
-                    "SLWTA-1": [9.15, 2.1, 2.24, "1.78 (33)"],
-                    "SLWTA-2": [8.99, 2.21, 2.1, "1.91 (33)"],
-                    "Signum": [6.88, 2.09, 2.07, "1.84 (45)"],
-                },
-            )
-        },
-        FASHION: {
-            "Table 2": _table(
-                E3_COLS,
-                {
-                    "Softsign": [17.22, 13.47, 13.2, "12.74 (30)"],
-                    "ReLU6": [19.7, 11.52, 12.46, "11.18 (98)"],
-                    "Softplus": [31.35, 15.94, 15.46, "13.37 (79)"],
-                    "LWTA-1": [18.25, 12.72, 12.52, "12.33 (72)"],
-                    "LWTA-2": [17.89, 12.85, 12.76, "12.05 (54)"],
-                    "SLWTA-1": [20.15, 11.78, 11.47, "11.03 (96)"],
-                    "SLWTA-2": [20.00, 11.74, 11.58, "11.29 (88)"],
-                    "Signum": [19.23, 12.48, 13.06, "12.06 (65)"],
-                },
-            )
-        },
-    },
+    paper=PAPER_NUMBERS["E3"].tables,
     cells=_e3_cells,
     notes="Adam's learning rate is not given; we use 0.001. 'Signum' is tanh followed by the "
     "three-valued sign. 'best' is the lowest test error over epochs, as the paper's table reports it.",
@@ -249,20 +186,7 @@ E4 = Experiment(
     "[LRA18] §3.4, Table 3",
     _e4,
     {"quick": Scale(3, 10000, 1000), "full": Scale(20), "paper": Scale(500)},
-    paper={
-        MNIST: {
-            "Table 3": {
-                row: {"accuracy": v}
-                for row, v in zip(E4_ROWS.values(), [85.409, 96.039, 97.180, 88.811, 94.110, 98.460, 98.280])
-            }
-        },
-        FASHION: {
-            "Table 3": {
-                row: {"accuracy": v}
-                for row, v in zip(E4_ROWS.values(), [59.040, 85.17, 84.790, 75.160, 81.360, 87.320, 89.210])
-            }
-        },
-    },
+    paper=PAPER_NUMBERS["E4"].tables,
     cells=lambda r: {tuple(r["cell"]): 100.0 - r["best"]["test_error"]},
     notes="The table's numbers are test accuracy despite its caption. Prediction averages the posterior over "
     "M=100 samples (4 at quick scale, where evaluation would otherwise dominate the run time). "
@@ -270,7 +194,6 @@ E4 = Experiment(
 )
 
 # ---------------------------------------------------------------- E5 finetuning
-E5_COLS = ["train", "valid", "test"]
 
 
 def _e5(scale: Scale) -> list[RunConfig]:
@@ -313,19 +236,7 @@ E5 = Experiment(
     "[LRA18] §3.5, Table 4, Fig 7",
     _e5,
     {"quick": Scale(20, 1000, 1000), "full": Scale(10), "paper": Scale(100)},
-    paper={
-        FASHION: {
-            "Table 4": _table(
-                E5_COLS,
-                {
-                    "LRA, pretrained": [1.49, 11.02, 11.42],
-                    "LRA, finetuned": [0.13, 10.11, 11.32],
-                    "BP, pretrained": [0.11, 11.00, 10.61],
-                    "BP, finetuned": [0.00, 10.00, 10.19],
-                },
-            )
-        }
-    },
+    paper=PAPER_NUMBERS["E5"].tables,
     cells=_e5_cells,
     notes="Errors (%) at the end of pre-training, and at the fine-tuning epoch of best validation error, "
     "as in the paper. Fig 7's angle between the LRA and BP updates is recorded during pre-training "
@@ -378,7 +289,6 @@ E7_ALGOS = {
     "dtp_sigma": "DTP-σ",
     "lra_e": "LRA-E",
 }
-E7_COLS = [f"{d} {s}" for d in (3, 5, 8) for s in ("train", "test")]
 
 
 def _e7(scale: Scale) -> list[RunConfig]:
@@ -417,36 +327,7 @@ E7 = Experiment(
     "[LRA19] Tables 1-2, Fig 2",
     _e7,
     {"quick": Scale(2, 500, 500), "full": Scale(10), "paper": Scale(100)},
-    paper={
-        MNIST: {
-            "Tables 1-2": _table(
-                E7_COLS,
-                {
-                    "Backprop": [1.78, 3.02, 2.4, 2.98, 2.91, 3.02],
-                    "Equil-Prop": [3.82, 4.99, 7.59, 9.21, 89.96, 90.91],
-                    "RFA": [3.01, 3.13, 2.99, 3.4, 3.59, 3.76],
-                    "DFA": [4.07, 4.17, 3.71, 3.88, 3.81, 3.85],
-                    "DTP": [0.74, 2.8, 4.408, 4.94, 10.89, 10.1],
-                    "DTP-σ": [0.00, 2.38, 0.00, 2.57, 0.00, 2.56],
-                    "LRA-E": [0.86, 2.20, 0.16, 1.97, 0.08, 2.55],
-                },
-            )
-        },
-        FASHION: {
-            "Tables 1-2": _table(
-                E7_COLS,
-                {
-                    "Backprop": [12.08, 14.89, 12.1, 12.98, 11.55, 13.21],
-                    "Equil-Prop": [14.72, 14.01, 16.56, 20.97, 90.12, 89.78],
-                    "RFA": [11.99, 12.74, 12.09, 12.89, 12.03, 12.71],
-                    "DFA": [13.04, 13.41, 12.58, 13.09, 11.59, 13.01],
-                    "DTP": [13.6, 15.03, 21.078, 19.66, 21.838, 17.58],
-                    "DTP-σ": [7.5, 13.95, 6.34, 12.99, 6.5, 13.01],
-                    "LRA-E": [11.25, 13.51, 9.84, 12.31, 9.74, 12.69],
-                },
-            )
-        },
-    },
+    paper=PAPER_NUMBERS["E7"].tables,
     cells=_train_test_cells,
     notes="Train and test error (%) at the epoch of best validation error; "
     "2,000 validation images ([LRA19]). Equil-Prop's optimizer and relaxation are not given; we use "
@@ -454,7 +335,6 @@ E7 = Experiment(
 )
 
 # ---------------------------------------------------------------- E8 optimizers for LRA-E
-E8_COLS = [f"{o} {s}" for o in ("SGD", "Adam", "RMSprop") for s in ("train", "test")]
 
 
 def _e8(scale: Scale) -> list[RunConfig]:
@@ -490,10 +370,7 @@ E8 = Experiment(
     "[LRA19] Table 3",
     _e8,
     {"quick": Scale(5, 2000, 1000), "full": Scale(20), "paper": Scale(100)},
-    paper={
-        MNIST: {"Table 3": {MNIST: dict(zip(E8_COLS, [0.86, 2.20, 0.00, 1.75, 0.69, 2.02]))}},
-        FASHION: {"Table 3": {FASHION: dict(zip(E8_COLS, [11.25, 13.51, 5.38, 12.42, 12.67, 14.90]))}},
-    },
+    paper=PAPER_NUMBERS["E8"].tables,
     cells=_e8_cells,
     notes="The paper's '3-layer net' is read as 3 hidden layers of 256 tanh units, as in E7.",
 )
