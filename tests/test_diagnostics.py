@@ -16,6 +16,7 @@ from lra_edu.algorithms.lra import LRADiff, LRAFdbk
 from lra_edu.diagnostics import (
     AlignmentLog,
     accuracy_by_context,
+    add_internal_discrepancy,
     class_separation,
     displacement_angles,
     distinct_units,
@@ -345,6 +346,8 @@ def test_internal_discrepancy_is_discrepancy_minus_loss_and_skips_epoch_0():
     assert internal_discrepancy(records) == ([1, 2], [2.25, 1.5])
     with pytest.raises(ValueError, match="discrepancy"):
         internal_discrepancy(records[:1])
+    results = add_internal_discrepancy([{"curves": records}])
+    assert [r.get("internal_discrepancy") for r in results[0]["curves"]] == [None, 2.25, 1.5]
 
 
 def test_internal_discrepancy_of_a_training_run_matches_its_history():

@@ -24,7 +24,7 @@ from lra_edu.diagnostics.alignment import (
     layer_cosines,
     layer_update_norms,
 )
-from lra_edu.diagnostics.discrepancy import internal_discrepancy
+from lra_edu.diagnostics.discrepancy import add_internal_discrepancy, internal_discrepancy
 from lra_edu.diagnostics.embedding import class_separation, tsne_embedding
 from lra_edu.diagnostics.energy import ep_energy, relaxation_trace
 from lra_edu.diagnostics.estimators import estimator_moments
@@ -36,6 +36,7 @@ from lra_edu.diagnostics.units import distinct_units, output_ranks
 __all__ = [
     "AlignmentLog",
     "accuracy_by_context",
+    "add_internal_discrepancy",
     "class_separation",
     "displacement_angles",
     "distinct_units",

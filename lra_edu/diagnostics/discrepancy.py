@@ -25,3 +25,13 @@ def internal_discrepancy(records: Iterable[Mapping[str, Any]]) -> tuple[list[int
     if not pairs:
         raise ValueError("no record has both 'discrepancy' and 'loss': train an LRA-style algorithm")
     return [e for e, _ in pairs], [d for _, d in pairs]
+
+
+def add_internal_discrepancy(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add the key ``internal_discrepancy`` to every curve record of stored ``results`` that has
+    ``discrepancy`` and ``loss`` (so it plots like any recorded key); return ``results``."""
+    for result in results:
+        for record in result["curves"]:
+            if record.get("discrepancy") is not None and record.get("loss") is not None:
+                record["internal_discrepancy"] = float(record["discrepancy"]) - float(record["loss"])
+    return results

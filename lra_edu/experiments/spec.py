@@ -111,3 +111,9 @@ class Experiment:
         if scale not in self.scales:
             raise ValueError(f"unknown scale {scale!r}; valid scales: {', '.join(self.scales)}")
         return self.grid(self.scales[scale])
+
+    def command(self, scale: str = "paper", dataset: str | None = None) -> str:
+        """The ``lra-edu run`` command line that computes this experiment at ``scale`` (on ``dataset``)."""
+        if scale not in self.scales:
+            raise ValueError(f"unknown scale {scale!r}; valid scales: {', '.join(self.scales)}")
+        return f"lra-edu run {self.name} --scale {scale}" + (f" --dataset {dataset}" if dataset else "")
