@@ -11,27 +11,88 @@ import json
 import math
 import os
 import statistics
+import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from lra_edu.atomic import write_atomic
 from lra_edu.experiments.catalog import EXPERIMENTS
-from lra_edu.experiments.runner import write_json_atomic
 from lra_edu.experiments.spec import Experiment
 
 Cell = tuple[str, str, str]
 
 
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _record_problem(record: Any, where: str) -> str | None:
+    if not isinstance(record, dict):
+        return f"{where!r} is not an object"
+    for key, value in record.items():
+        if key.endswith("_error") and value is not None and not _is_number(value):
+            return f"{where!r}.{key} is {value!r}, not a number"
+    return None
+
+
+def result_problem(result: Any) -> str | None:
+    """What is wrong with a loaded run result (its shape, not its numbers), or None if nothing.
+
+    ``experiment``, ``scale`` and ``dataset`` are required; the other fields of a result
+    are checked when present.
+    """
+    if not isinstance(result, dict):
+        return f"expected a JSON object, got {type(result).__name__}"
+    for key in ("experiment", "scale", "dataset"):
+        if not isinstance(result.get(key), str):
+            return f"{key!r} is missing or not a string"
+    fields = {
+        "run_id": str, "status": str, "seed": int, "cell": list,
+        "best": dict, "final": dict, "curves": list, "phases": list,
+    }  # fmt: skip
+    kinds = {str: "a string", int: "an integer", list: "a list", dict: "an object"}
+    for key, kind in fields.items():
+        if key in result and not isinstance(result[key], kind):
+            return f"{key!r} is {json.dumps(result[key])[:40]}, not {kinds[kind]}"
+    cell = result.get("cell", ["", "", ""])
+    if len(cell) != 3 or not all(isinstance(c, str) for c in cell):
+        return "'cell' must list three names (table, row, column)"
+    records = [(key, result[key]) for key in ("best", "final") if key in result]
+    records += [("curves", r) for r in result.get("curves", [])]
+    for phase in result.get("phases", []):
+        if not isinstance(phase, dict):
+            return "'phases' holds something that is not an object"
+        records += [(f"phases.{k}", phase[k]) for k in ("final", "best_valid") if k in phase]
+    for where, record in records:
+        problem = _record_problem(record, where)
+        if problem:
+            return problem
+    if not all(isinstance(r.get("epoch"), int) for r in result.get("curves", [])):
+        return "'curves' has a record without an integer 'epoch'"
+    return None
+
+
 def load_results(root: str | Path) -> list[dict[str, Any]]:
-    """Every run result JSON under ``root`` (unreadable files are reported and skipped)."""
+    """Every run result JSON under ``root``; a file that cannot be read or is malformed is
+    skipped with a warning on stderr naming it."""
     results = []
     for path in sorted(Path(root).glob("*/*/*/*.json")):
         try:
-            with open(path) as f:
-                results.append(json.load(f))
-        except (OSError, json.JSONDecodeError) as err:
-            print(f"warning: skipping unreadable result {path}: {err}")
+            with open(path, encoding="utf-8") as f:
+                result = json.load(f)
+        except (OSError, ValueError, RecursionError) as err:
+            _warn(f"skipping unreadable result {path}: {err}")
+            continue
+        problem = result_problem(result)
+        if problem:
+            _warn(f"skipping malformed result {path}: {problem}")
+            continue
+        results.append(result)
     return results
 
 
@@ -45,7 +106,15 @@ def aggregate(
         if r.get("experiment") != experiment.name:
             continue
         key = (r["dataset"], r["scale"])
-        for cell, v in experiment.cell_values(r).items():
+        try:
+            cells = experiment.cell_values(r)
+        except (KeyError, TypeError, IndexError, ValueError) as err:
+            _warn(
+                f"skipping result {r['run_id']} (seed {r.get('seed')}) of {experiment.name}: "
+                f"its cells cannot be read ({type(err).__name__}: {err})"
+            )
+            continue
+        for cell, v in cells.items():
             values[key][cell].append(v)
             statuses[key][cell].append(r.get("status", "ok"))
     out: dict[tuple[str, str], dict[Cell, Any]] = {}
@@ -138,10 +207,10 @@ def _natural(text: str) -> tuple[Any, ...]:
     return tuple(int(t) if t.isdigit() else t for t in text.replace("epoch ", "epoch ").split(" "))
 
 
-def write_report(
+def build_report(
     root: str | Path = "results", experiments: list[Experiment] | None = None
 ) -> tuple[str, dict[str, Any]]:
-    """Build the report of every experiment; write ``report.md`` and ``report.json`` under ``root``."""
+    """The Markdown and JSON report of every experiment from the results under ``root`` (writes nothing)."""
     results = load_results(root)
     parts = [
         "# Reproduction report",
@@ -155,11 +224,41 @@ def write_report(
         md, js = experiment_report(experiment, results)
         parts.append(md)
         data["experiments"].append(js)
-    markdown = "\n".join(parts)
+    return "\n".join(parts), json_safe(data)
+
+
+def write_report(
+    root: str | Path = "results", experiments: list[Experiment] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Build the report (:func:`build_report`) and write ``report.md`` and ``report.json`` under ``root``.
+
+    ``root`` must be an existing directory (ValueError otherwise); an OSError from the
+    writing itself propagates.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"results directory {str(root)!r} does not exist or is not a directory")
+    markdown, data = build_report(root, experiments)
+    save_report(root, markdown, data)
+    return markdown, data
+
+
+def save_report(root: str | Path, markdown: str, data: dict[str, Any]) -> None:
+    """Write ``report.md`` and ``report.json`` (strict JSON) under ``root``, each atomically."""
     root = Path(root)
     write_atomic(root / "report.md", markdown)
-    write_json_atomic(root / "report.json", data)
-    return markdown, data
+    write_atomic(root / "report.json", json.dumps(json_safe(data), indent=1, allow_nan=False))
+
+
+def json_safe(obj: Any) -> Any:
+    """``obj`` with every NaN or infinite float replaced by None, so that it is strict JSON."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
 
 
 REPOSITORY = Path(__file__).resolve().parents[2]
