@@ -12,6 +12,7 @@ broadcast to every member.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,11 @@ from lra_edu.initializers import init_weight, parse_init
 from lra_edu.losses import softmax
 
 Array = Any
+
+
+def _is_int(value: Any) -> bool:
+    """True for Python and NumPy integers, False for booleans."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 @dataclass
@@ -70,14 +76,16 @@ class MLP:
         ensemble: int | None = None,
     ) -> None:
         sizes = tuple(sizes)
-        if len(sizes) < 2 or not all(isinstance(n, int) and n >= 1 for n in sizes):
+        if len(sizes) < 2 or not all(_is_int(n) and n >= 1 for n in sizes):
             raise ValueError(
                 f"sizes must list at least an input and an output width, all positive integers; got {sizes}"
             )
+        sizes = tuple(int(n) for n in sizes)
         if dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-        if ensemble is not None and (not isinstance(ensemble, int) or ensemble < 1):
+        if ensemble is not None and (not _is_int(ensemble) or ensemble < 1):
             raise ValueError(f"ensemble must be a positive integer or None, got {ensemble!r}")
+        ensemble = None if ensemble is None else int(ensemble)
         parse_init(init)
         self.sizes = sizes
         self.unit = get_unit(unit)
