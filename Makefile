@@ -55,5 +55,11 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/lra-edu bench
 
+# The student edition: every chapter notebook with its worked solutions removed (a note
+# in their place), under _build/student/; the instructor keeps the full book.
+.PHONY: student
+student: $(STAMP)
+	$(BIN)/python tools/student_edition.py _build/student
+
 clean:
 	rm -rf _build .venv

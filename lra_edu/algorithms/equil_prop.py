@@ -94,6 +94,11 @@ class EquilProp(Algorithm):
         Relaxation steps of the free and of the nudged phase.
     step : float
         Step size eps of each relaxation step (0 < eps <= 1).
+    rate_ratio : float
+        Per-layer learning rates as one ratio: the update of layer ``l`` is multiplied by
+        ``rate_ratio ** (n - l)``, so with SGD the output layer moves at the optimizer's
+        rate and each layer below ``rate_ratio`` times faster (Scellier & Bengio use 4
+        with three hidden layers: rates 0.128, 0.032, 0.008, 0.002). 1 gives one rate.
     """
 
     name = "equil_prop"
@@ -101,8 +106,11 @@ class EquilProp(Algorithm):
     #: The ``step`` hyperparameter is stored as ``eps``: ``step`` would shadow the step() method.
     stored_as: ClassVar[dict[str, str]] = {"step": "eps"}
 
-    def __init__(self, beta: float = 0.5, n_free: int = 20, n_nudged: int = 4, step: float = 0.5) -> None:
+    def __init__(
+        self, beta: float = 0.5, n_free: int = 20, n_nudged: int = 4, step: float = 0.5, rate_ratio: float = 1.0
+    ) -> None:
         super().__init__()
+        self.rate_ratio = check_positive("rate_ratio", rate_ratio)
         self.beta = check_positive("beta", beta)
         self.n_free = check_int("n_free", n_free)
         self.n_nudged = check_int("n_nudged", n_nudged)
@@ -169,8 +177,9 @@ class EquilProp(Algorithm):
         for l in range(1, n + 1):
             # dW_l = (rho(s0_{l-1})^T rho(s0_l) - rho(sb_{l-1})^T rho(sb_l)) / (beta B)
             contrast = r0[l - 1].swapaxes(-1, -2) @ r0[l] - rb[l - 1].swapaxes(-1, -2) @ rb[l]
-            grads[f"W{l}"] = contrast / (self.beta * m)
-            grads[f"b{l}"] = (r0[l] - rb[l]).sum(axis=-2) / (self.beta * m)
+            scale = self.rate_ratio ** (n - l) / (self.beta * m)  # per-layer rate, relative to the top
+            grads[f"W{l}"] = contrast * scale
+            grads[f"b{l}"] = (r0[l] - rb[l]).sum(axis=-2) * scale
         cost = float((0.5 * ((t - free[n]) ** 2).sum(axis=-1)).mean())
         loss = float(-(t * xp_of(x).log(_probabilities(free[n]))).sum(axis=-1).mean())
         diagnostics = {"depth": float(n), "discrepancy": cost, "loss": loss, "free_residual": residual}

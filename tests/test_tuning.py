@@ -1,0 +1,138 @@
+"""Tuning studies: the grid, the scores, the choice, and the defaults it fixes."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from lra_edu.experiments.runner import run_experiment
+from lra_edu.experiments.spec import Scale
+from lra_edu.experiments.tuning import (
+    STUDIES,
+    Study,
+    choose,
+    get_study,
+    grid,
+    sensitivity,
+    summarize,
+    trial_score,
+)
+
+
+def _result(study: Study, context: str, setting: str, seed: int, valid: list[float], status: str = "ok"):
+    curves = [{"epoch": 0, "valid_error": 90.0}] + [
+        {"epoch": e + 1, "valid_error": v} for e, v in enumerate(valid)
+    ]
+    return {
+        "experiment": study.name,
+        "cell": ["tuning", context, setting],
+        "seed": seed,
+        "status": status,
+        "curves": curves,
+    }
+
+
+def _toy_study() -> Study:
+    settings, values = grid(
+        lambda lr, beta: f"lr {lr}, beta {beta}",
+        lambda lr, beta: {"optimizer": f"sgd:{lr}", "hyperparameters": (("beta", beta),)},
+        lr=(0.01, 0.1),
+        beta=(1.0, 0.1, 0.3),
+    )
+    return Study(
+        "toy",
+        "toy",
+        "E0",
+        "nothing",
+        base={"algorithm": "lra_fdbk", "hidden": (8,)},
+        contexts={"a": {"unit": "tanh"}, "b": {"unit": "sigmoid"}},
+        settings=settings,
+        values=values,
+    )
+
+
+def test_grid_is_the_product_of_its_axes():
+    study = _toy_study()
+    assert len(study.settings) == 2 * 3
+    assert study.values["lr 0.1, beta 0.3"] == {"lr": 0.1, "beta": 0.3}
+    runs = study.spec.runs("tune")
+    assert len(runs) == 2 * 3 * 2
+    run = next(r for r in runs if r.cell == ("tuning", "b", "lr 0.1, beta 0.3"))
+    assert (run.unit, run.optimizer, dict(run.hyperparameters)) == ("sigmoid", "sgd:0.1", {"beta": 0.3})
+    assert "6 settings × 2 contexts × 2 seeds = 24 trials" in study.budget
+
+
+def test_trial_score_is_the_best_trained_validation_error():
+    study = _toy_study()
+    assert trial_score(_result(study, "a", "x", 0, [30.0, 20.0, 25.0])) == 20.0
+    assert trial_score(_result(study, "a", "x", 0, [math.nan, 40.0])) == 40.0
+    assert trial_score(_result(study, "a", "x", 0, [10.0], status="diverged")) == 100.0
+    assert trial_score(_result(study, "a", "x", 0, [])) == 100.0
+
+
+def test_choice_is_the_lowest_mean_and_waits_for_every_trial():
+    study = _toy_study()
+    scores = {label: 50.0 + i for i, label in enumerate(study.settings)}
+    best = "lr 0.1, beta 0.1"
+    scores[best] = 10.0
+    results = [
+        _result(study, context, label, seed, [score + seed])
+        for label, score in scores.items()
+        for context in study.contexts
+        for seed in study.seeds
+    ]
+    assert choose(study, results[:-1]) is None  # one trial missing: no choice yet
+    row = choose(study, results)
+    assert row["setting"] == best
+    assert row["score"] == pytest.approx(10.5)
+    assert [r["setting"] for r in summarize(study, results)] == list(study.settings)
+    # Ties within 0.01 points go to the setting listed first.
+    tied = [dict(r, curves=[{"epoch": 1, "valid_error": 10.0}]) for r in results]
+    assert choose(study, tied)["setting"] == next(iter(study.settings))
+
+
+def test_sensitivity_slices_through_the_chosen_setting():
+    study = _toy_study()
+    results = [
+        _result(study, context, label, seed, [20.0 if label == "lr 0.1, beta 0.1" else 40.0])
+        for label in study.settings
+        for context in study.contexts
+        for seed in study.seeds
+    ]
+    slices = sensitivity(study, results)
+    assert [p["value"] for p in slices["beta"]] == [1.0, 0.1, 0.3]
+    assert all(p["setting"].startswith("lr 0.1,") for p in slices["beta"])
+    assert [p["value"] for p in slices["lr"]] == [0.01, 0.1]
+    assert slices["lr"][1]["scores"] == {"a": [20.0, 20.0], "b": [20.0, 20.0]}
+
+
+def test_studies_name_their_result_files_in_ascii_and_uniquely():
+    for study in STUDIES.values():
+        ids = [r.run_id for r in study.spec.runs("tune")]
+        assert all(i.isascii() for i in ids)
+        assert len(set(ids)) == len(ids)
+    with pytest.raises(ValueError, match="valid studies"):
+        get_study("nope")
+
+
+def test_a_study_runs_with_the_experiment_runner(tmp_path):
+    settings, values = grid(lambda lr: f"lr {lr}", lambda lr: {"optimizer": f"sgd:{lr}"}, lr=(0.05, 0.5))
+    study = Study(
+        "tiny",
+        "tiny",
+        "E0",
+        "nothing",
+        base={"algorithm": "bp", "hidden": (16,), "unit": "tanh", "init": "glorot", "valid_size": 300},
+        contexts={"one layer": {}},
+        settings=settings,
+        values=values,
+        seeds=(0,),
+    )
+    study.spec.scales["tune"] = Scale(epochs=2, train_subset=600, test_subset=200)
+    paths = run_experiment(study.spec, "tune", "digits", study.seeds, tmp_path, progress=False)
+    assert len(paths) == 2 and all(p.exists() for p in paths)
+    from lra_edu.experiments.report import load_results
+
+    results = load_results(tmp_path)
+    assert choose(study, results)["setting"] in settings
