@@ -1,7 +1,7 @@
 """The ``lra-edu`` command line: ``lemma``, ``train`` and ``bench``.
 
 Exit status: 0 on success, 2 for bad input (unknown names, invalid values), 1 when a
-check fails or data cannot be obtained.
+check fails or data cannot be obtained, 130 when ``run`` is interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -296,22 +296,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.backend:
         set_backend(args.backend)
     experiment = get_experiment(args.experiment)
-    paths = run_experiment(
-        experiment,
-        args.scale,
-        args.dataset,
-        args.seeds,
-        args.out,
-        progress=True,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        ensembles=not args.no_ensembles,
-        rows=args.rows,
-        columns=args.columns,
-    )
+    trained: list[Any] = []
+    try:
+        paths = run_experiment(
+            experiment,
+            args.scale,
+            args.dataset,
+            args.seeds,
+            args.out,
+            progress=True,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            ensembles=not args.no_ensembles,
+            rows=args.rows,
+            columns=args.columns,
+            on_result=trained.append,
+        )
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
     print(
         f"{experiment.key} {experiment.name}: {len(paths)} run result(s) under "
-        f"{args.out}/{experiment.name}/{args.scale}/{args.dataset}/; "
+        f"{args.out}/{experiment.name}/{args.scale}/{args.dataset}/ ({len(trained)} trained now); "
         f"`lra-edu report {args.out}` compares them"
     )
     return 0

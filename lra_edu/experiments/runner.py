@@ -12,9 +12,20 @@ hidden units is recorded with that status (the papers' "X"), not raised.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import contextlib
+import fcntl
+import glob
 import hashlib
 import json
-from collections.abc import Iterable
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -210,6 +221,207 @@ def _payload(
     }
 
 
+#: Keys every stored result has, with their JSON types (see :func:`result_problem`).
+RESULT_SCHEMA: dict[str, type | tuple[type, ...]] = {
+    "experiment": str,
+    "key": str,
+    "scale": str,
+    "dataset": str,
+    "seed": int,
+    "run_id": str,
+    "cell": list,
+    "config": dict,
+    "backend": str,
+    "version": str,
+    "phases": list,
+    "status": str,
+    "best_valid_epoch": int,
+    "final": dict,
+    "best": dict,
+    "curves": list,
+    "seconds": (int, float),
+}
+
+#: The statuses a finished run is recorded with.
+STATUSES = frozenset({"ok", "diverged", "no_symmetry_breaking"})
+
+
+def result_problem(path: Path, identity: dict[str, Any]) -> str | None:
+    """Why the result file at ``path`` cannot be kept, or None if it is a complete result.
+
+    A kept result parses as JSON, has every key of :data:`RESULT_SCHEMA` with its type, a
+    known status, per-split errors in ``final`` and ``best``, and the values of ``identity``
+    (experiment, scale, dataset, seed, run_id).
+    """
+    try:
+        result = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "no result"
+    except (OSError, UnicodeDecodeError) as err:
+        return f"unreadable ({type(err).__name__}: {err})"
+    except json.JSONDecodeError as err:
+        return f"not valid JSON ({err})"
+    if not isinstance(result, dict):
+        return "not a JSON object"
+    for key, kind in RESULT_SCHEMA.items():
+        if key not in result:
+            return f"no {key!r}"
+        value = result[key]
+        if isinstance(value, bool) or not isinstance(value, kind):
+            return f"{key!r} is not of type {getattr(kind, '__name__', 'number')}"
+    if result["status"] not in STATUSES:
+        return f"unknown status {result['status']!r}"
+    for key in ("final", "best"):
+        errors = [result[key].get(f"{s}_error", "") for s in ("train", "valid", "test")]
+        if not all(e is None or (isinstance(e, (int, float)) and not isinstance(e, bool)) for e in errors):
+            return f"{key!r} lacks its train/valid/test errors"
+    for key, expected in identity.items():
+        if result[key] != expected:
+            return f"{key} is {result[key]!r}, not {expected!r}"
+    return None
+
+
+class RunLock:
+    """An exclusive claim on one run while this process trains it: ``flock`` on a lock file.
+
+    The lock file is ``<run_id>-seed<S>.lock`` beside the run's result. ``flock`` is the most
+    robust choice on Linux: the kernel releases the lock when its holder exits in any way
+    (even ``kill -9``), so no lock is ever stale and no PID has to be guessed at; the file
+    records ``pid PID on HOST`` for people only. The holder deletes the file before letting
+    go, and a process that locked a file which was deleted meanwhile tries again on the new
+    one, so two processes never hold the same run. (On Linux, ``flock`` on NFS is emulated
+    with POSIX locks and works across hosts.)
+    """
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path, self.fd = path, fd
+
+    @classmethod
+    def try_acquire(cls, path: Path) -> RunLock | None:
+        """Lock ``path`` (created if needed) without waiting; None if another process holds it."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return None
+            try:
+                current = os.stat(path)
+            except FileNotFoundError:
+                current = None
+            opened = os.fstat(fd)
+            if current is not None and (current.st_dev, current.st_ino) == (opened.st_dev, opened.st_ino):
+                os.ftruncate(fd, 0)
+                os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode())
+                return cls(path, fd)
+            os.close(fd)  # its holder released and deleted it just before we locked it
+
+    def release(self) -> None:
+        """Delete the lock file, then unlock it."""
+        if self.fd < 0:
+            return
+        self.path.unlink(missing_ok=True)
+        os.close(self.fd)
+        self.fd = -1
+
+
+def _lock_owner(path: Path) -> str:
+    try:
+        return path.read_text().strip() or "another process"
+    except OSError:
+        return "another process"
+
+
+def _claim(results: list[Path]) -> list[RunLock] | None:
+    """Lock every run of a group (in a fixed order), or none of them."""
+    locks: list[RunLock] = []
+    for path in sorted(results):
+        lock = RunLock.try_acquire(path.with_suffix(".lock"))
+        if lock is None:
+            for held in locks:
+                held.release()
+            return None
+        locks.append(lock)
+    return locks
+
+
+def _ignore_sigint() -> None:
+    """Worker processes leave Ctrl-C to the parent, which stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _Serial:
+    """Train each group in this process, one at a time."""
+
+    capacity = 1
+
+    def submit(self, jobs: list[tuple[RunConfig, int]], dataset: str, ckpt: Path) -> cf.Future:
+        future: cf.Future = cf.Future()
+        future.set_result(run_group(jobs, dataset, ckpt))
+        return future
+
+    def stop(self) -> None:
+        """Nothing runs elsewhere."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+class _Local:
+    """Train groups on local worker processes (spawned, so CUDA and BLAS start clean)."""
+
+    def __init__(self, workers: int) -> None:
+        self.capacity = workers
+        self.pool = cf.ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
+        )
+
+    def submit(self, jobs: list[tuple[RunConfig, int]], dataset: str, ckpt: Path) -> cf.Future:
+        return self.pool.submit(run_group, jobs, dataset, ckpt)
+
+    def stop(self) -> None:
+        """Kill the workers at once (their runs resume from their last epoch checkpoint)."""
+        # ProcessPoolExecutor has no public way to kill its workers before Python 3.14.
+        procs = list((getattr(self.pool, "_processes", None) or {}).values())
+        for p in procs:
+            p.terminate()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for p in procs:
+            p.join()
+
+    def close(self) -> None:
+        """Wait for the (idle) workers to exit."""
+        self.pool.shutdown(wait=True)
+
+
+class _Dask:
+    """Train groups on the workers of a Dask cluster."""
+
+    def __init__(self, scheduler: str) -> None:
+        try:
+            from distributed import Client
+        except ImportError as err:
+            raise RuntimeError("--scheduler needs Dask: pip install 'dask[distributed]'") from err
+        self.client = Client(scheduler)
+        self.capacity = max(1, sum(self.client.nthreads().values()))
+        self.futures: list[Any] = []
+
+    def submit(self, jobs: list[tuple[RunConfig, int]], dataset: str, ckpt: Path) -> Any:
+        future = self.client.submit(run_group, jobs, dataset, ckpt, pure=False)
+        self.futures.append(future)
+        return future
+
+    def stop(self) -> None:
+        """Cancel every run (a task already running on a worker runs on there, unclaimed)."""
+        self.client.cancel([f for f in self.futures if not f.done()])
+
+    def close(self) -> None:
+        """Disconnect from the scheduler."""
+        self.client.close()
+
+
 def run_experiment(
     experiment: Experiment,
     scale: str = "quick",
@@ -222,8 +434,18 @@ def run_experiment(
     ensembles: bool = True,
     rows: Iterable[str] | None = None,
     columns: Iterable[str] | None = None,
+    on_result: Callable[[Path], None] | None = None,
 ) -> list[Path]:
     """Run every (run, seed) of ``experiment`` at ``scale`` not yet on disk; return all result paths.
+
+    A result on disk is kept only if it is complete (:func:`result_problem`); a damaged
+    one is named on stderr, trained again and replaced atomically. Several processes may
+    share one ``out``: each run is claimed with a :class:`RunLock` while it trains, a run
+    claimed by another process is skipped, and when nothing else is left this call waits
+    (saying so on stderr) until the other process finishes those runs, training any it
+    left unfinished; the results equal those of a single process. On an interrupt
+    (``KeyboardInterrupt``) the workers are stopped at once, finished results are kept,
+    locks are released, and the interrupt is raised again: a rerun resumes.
 
     Parameters
     ----------
@@ -237,6 +459,8 @@ def run_experiment(
     rows, columns : iterable of str, optional
         Run only the runs whose table cell has one of these rows (e.g. ``"Backprop"``)
         and columns (e.g. ``"3"``); the report marks the other cells "not run".
+    on_result : callable, optional
+        Called with the path of every result this call trains and writes.
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
@@ -254,7 +478,29 @@ def run_experiment(
             grid = [r for r in grid if r.cell[index] in wanted]
     all_jobs = [(r, s) for r in grid for s in seeds]
     paths = [result_path(Path(out), experiment, scale, dataset, r, s) for r, s in all_jobs]
-    todo = [(r, s) for (r, s), p in zip(all_jobs, paths) if not p.exists()]
+
+    def path(job: tuple[RunConfig, int]) -> Path:
+        return result_path(Path(out), experiment, scale, dataset, *job)
+
+    def problem(job: tuple[RunConfig, int]) -> str | None:
+        run, seed = job
+        identity = {
+            "experiment": experiment.name,
+            "scale": scale,
+            "dataset": dataset,
+            "seed": seed,
+            "run_id": run.run_id,
+        }
+        return result_problem(path(job), identity)
+
+    todo = []
+    for job, p in zip(all_jobs, paths):
+        if p.exists() or p.is_symlink():
+            damage = problem(job)
+            if damage is None:
+                continue
+            print(f"{p}: damaged result ({damage}); training the run again", file=sys.stderr)
+        todo.append(job)
     groups: dict[Any, list[tuple[RunConfig, int]]] = {}
     for i, (r, s) in enumerate(todo):
         key = ensemble_key(r, s) if ensembles else None
@@ -271,29 +517,107 @@ def run_experiment(
         )
 
     def checkpoint(jobs: list[tuple[RunConfig, int]]) -> Path:
-        return group_checkpoint(result_path(Path(out), experiment, scale, dataset, *jobs[0]), jobs)
+        return group_checkpoint(path(jobs[0]), jobs)
 
     def finish(jobs: list[tuple[RunConfig, int]], results: list[dict[str, Any]]) -> None:
         for (r, s), result in zip(jobs, results):
-            path = result_path(Path(out), experiment, scale, dataset, r, s)
-            write_json_atomic(path, _payload(experiment, scale, dataset, r, s, result))
+            write_json_atomic(path((r, s)), _payload(experiment, scale, dataset, r, s, result))
             if bar is not None:
                 bar.update(1)
+            if on_result is not None:
+                on_result(path((r, s)))
         prefix = checkpoint(jobs)
-        for done in prefix.parent.glob(f"{prefix.name}.phase*"):
-            done.unlink()
+        for phase in (1, 2):
+            _phase(prefix, phase).unlink(missing_ok=True)
 
+    executor: _Serial | _Local | _Dask
+    if scheduler is not None:
+        executor = _Dask(scheduler)
+    elif workers > 1:
+        executor = _Local(workers)
+    else:
+        executor = _Serial()
+    waiting = list(groups.values())
+    running: dict[Any, tuple[list[tuple[RunConfig, int]], list[RunLock]]] = {}
+    held: list[RunLock] = []
+    announced = False
     try:
-        if scheduler is None and workers == 1:
-            for jobs in groups.values():
-                finish(jobs, run_group(jobs, dataset, checkpoint(jobs)))
-        else:
-            jobs_list = list(groups.values())
-            _run_parallel(jobs_list, [checkpoint(j) for j in jobs_list], dataset, workers, scheduler, finish)
+        while waiting or running:
+            for jobs in list(waiting):
+                if len(running) >= executor.capacity:
+                    break
+                locks = _claim([path(j) for j in jobs])
+                if locks is None:
+                    continue  # another process trains (part of) this group
+                held.extend(locks)
+                waiting.remove(jobs)
+                left = [j for j in jobs if problem(j) is not None]  # another process may have finished it
+                if bar is not None:
+                    bar.update(len(jobs) - len(left))
+                if not left:
+                    _release(locks, held)
+                    continue
+                running[executor.submit(left, dataset, checkpoint(left))] = (left, locks)
+            done = [f for f in running if f.done()]
+            for future in done:
+                jobs, locks = running.pop(future)
+                finish(jobs, future.result())
+                _release(locks, held)
+            if done or not (waiting or running):
+                continue
+            if waiting and not running and not announced:
+                owners = sorted({_lock_owner(path(g[0]).with_suffix(".lock")) for g in waiting})
+                names = [path(j).stem for g in waiting for j in g]
+                print(
+                    f"waiting for {len(names)} run(s) that {', '.join(owners)} is training: "
+                    f"{', '.join(names[:3])}{', ...' if len(names) > 3 else ''}",
+                    file=sys.stderr,
+                )
+                announced = True
+            time.sleep(0.1 if running else 0.5)
+    except BaseException:
+        with _sigint_ignored():
+            for future, (jobs, _) in list(running.items()):
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    finish(jobs, future.result())  # keep what finished while we were interrupted
+            executor.stop()
+            if isinstance(executor, _Local):
+                for jobs, _ in running.values():
+                    _remove_temporaries(checkpoint(jobs))
+        raise
     finally:
+        executor.close()
+        _release(list(held), held)
         if bar is not None:
             bar.close()
     return paths
+
+
+def _release(locks: list[RunLock], held: list[RunLock]) -> None:
+    for lock in locks:
+        lock.release()
+        held.remove(lock)
+
+
+def _remove_temporaries(prefix: Path) -> None:
+    """Delete the temporary files a killed worker left while writing this group's checkpoint."""
+    for phase in (1, 2):
+        name = _phase(prefix, phase).name
+        for tmp in prefix.parent.glob(f"{glob.escape(name)}*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Let a cleanup finish even if Ctrl-C is pressed again (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def group_checkpoint(first_result: Path, jobs: list[tuple[RunConfig, int]]) -> Path:
@@ -307,36 +631,3 @@ def group_checkpoint(first_result: Path, jobs: list[tuple[RunConfig, int]]) -> P
         ids = json.dumps([[r.run_id, s] for r, s in jobs]).encode()
         stem += f"-ensemble{len(jobs)}-{hashlib.sha1(ids).hexdigest()[:8]}"
     return first_result.with_name(f"{stem}.ckpt")
-
-
-def _run_parallel(
-    groups: list[list[tuple[RunConfig, int]]],
-    checkpoints: list[Path],
-    dataset: str,
-    workers: int,
-    scheduler: str | None,
-    finish: Any,
-) -> None:
-    """Train groups on local processes or a Dask cluster; write each result as it arrives."""
-    if scheduler is not None:
-        try:
-            from distributed import Client, as_completed
-        except ImportError as err:
-            raise RuntimeError("--scheduler needs Dask: pip install 'dask[distributed]'") from err
-        with Client(scheduler) as client:
-            futures = {
-                client.submit(run_group, jobs, dataset, ckpt, pure=False): jobs
-                for jobs, ckpt in zip(groups, checkpoints)
-            }
-            for future in as_completed(futures):
-                finish(futures[future], future.result())
-        return
-    import concurrent.futures as cf
-    import multiprocessing
-
-    with cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {
-            pool.submit(run_group, jobs, dataset, ckpt): jobs for jobs, ckpt in zip(groups, checkpoints)
-        }
-        for future in cf.as_completed(futures):
-            finish(futures[future], future.result())
