@@ -99,11 +99,16 @@ def load_results(root: str | Path) -> list[dict[str, Any]]:
 def aggregate(
     experiment: Experiment, results: list[dict[str, Any]]
 ) -> dict[tuple[str, str], dict[Cell, Any]]:
-    """``{(dataset, scale): {cell: summary}}`` with mean, std, seeds and statuses."""
+    """``{(dataset, scale): {cell: summary}}`` with mean, std, seeds and statuses.
+
+    Only results whose configuration is the spec's current one count (see
+    :meth:`~lra_edu.experiments.spec.Experiment.is_current`): a result made with a
+    superseded setting is never averaged with today's as if it were another seed.
+    """
     values: dict[tuple[str, str], dict[Cell, list[Any]]] = defaultdict(lambda: defaultdict(list))
     statuses: dict[tuple[str, str], dict[Cell, list[str]]] = defaultdict(lambda: defaultdict(list))
     for r in results:
-        if r.get("experiment") != experiment.name:
+        if r.get("experiment") != experiment.name or not experiment.is_current(r):
             continue
         key = (r["dataset"], r["scale"])
         try:
@@ -328,6 +333,7 @@ def stored_results(
         if r.get("experiment") == experiment.name
         and r.get("dataset") == dataset
         and r.get("scale") in FULL_DATA_SCALES
+        and experiment.is_current(r)
     ]
 
 

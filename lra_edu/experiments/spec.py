@@ -99,12 +99,26 @@ class Experiment:
     paper: dict[str, dict[str, dict[str, dict[str, Any]]]] = field(default_factory=dict)
     cells: Callable[[dict[str, Any]], dict[tuple[str, str, str], float]] | None = None
     notes: str = ""
+    _current: dict[str, set[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def cell_values(self, result: dict[str, Any]) -> dict[tuple[str, str, str], float]:
         """The table cells filled by one stored run result."""
         if self.cells is not None:
             return self.cells(result)
         return {tuple(result["cell"]): result["best"]["test_error"]}
+
+    def is_current(self, result: dict[str, Any]) -> bool:
+        """Whether a stored ``result`` was made with the configuration the spec asks for today.
+
+        A run's id hashes its whole configuration, so a result made before a setting of
+        the spec changed (a superseded reading) no longer matches any run of the grid.
+        """
+        scale = result.get("scale")
+        if scale not in self.scales:
+            return False
+        if scale not in self._current:
+            self._current[scale] = {r.run_id for r in self.runs(scale)}
+        return result.get("run_id") in self._current[scale]
 
     def runs(self, scale: str) -> list[RunConfig]:
         """The grid of runs at ``scale`` ('quick', 'full' or 'paper')."""

@@ -209,6 +209,7 @@ BP_E7_BUDGET = _register(
         contexts=_e7_base((3, 8)),
         settings=_bp_settings,
         values=_bp_values,
+        seeds=(0,),
     )
 )
 
@@ -267,6 +268,7 @@ LRA_FDBK_CAPS = _register(
         contexts=_e2_contexts(),
         settings=_fdbk_settings,
         values=_fdbk_values,
+        seeds=(0,),
     )
 )
 
