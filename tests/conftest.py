@@ -28,3 +28,20 @@ def _close_figures():
 def digits() -> Dataset:
     """scikit-learn's 8x8 digits, loaded once per test session."""
     return load_dataset("digits")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the ``live_lab`` lines tests recorded (live controls' answer times), from xdist workers too."""
+    lines = [
+        line
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", ())
+        if name == "live_lab"
+        for line in value
+    ]
+    if lines:
+        terminalreporter.section("live controls in JupyterLab")
+        for line in lines:
+            terminalreporter.write_line(line)
