@@ -13,6 +13,10 @@ Diagnostics every algorithm reports (cheap enough to leave on):
 * ``discrepancy`` — total discrepancy: the sum of the local losses (for backprop,
   the output loss alone).
 * ``loss`` — the output loss (mean NLL over the batch).
+
+Each diagnostic is a number for a single network and, for an ensemble (a network with a
+leading member axis), one number per member (:func:`per_member`), so that every member
+reports what it would report trained alone.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from lra_edu.backend import RNG
+from lra_edu.backend import RNG, to_numpy
 from lra_edu.mlp import MLP
 
 Array = Any
@@ -35,7 +39,7 @@ class Step:
 
     grads: dict[str, Array]
     own_grads: dict[str, Array] = field(default_factory=dict)
-    diagnostics: dict[str, float] = field(default_factory=dict)
+    diagnostics: dict[str, Any] = field(default_factory=dict)
 
 
 class Algorithm(ABC):
@@ -107,3 +111,15 @@ def check_int(name: str, value: int, minimum: int = 1) -> int:
 def batch_size(x: Array) -> int:
     """Number of samples in a batch (the second-to-last axis)."""
     return x.shape[-2]
+
+
+def per_member(value: Array) -> Any:
+    """A diagnostic: a float for a 0-d ``value`` (one network), else one float per ensemble member."""
+    if value.ndim == 0:
+        return float(value)
+    return to_numpy(value).astype("float64")
+
+
+def batch_mean(values: Array) -> Any:
+    """The batch mean of per-sample ``values`` (last axis), per ensemble member (:func:`per_member`)."""
+    return per_member(values.mean(axis=-1))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lra_edu.algorithms.base import Algorithm, Step, batch_size
+from lra_edu.algorithms.base import Algorithm, Step, batch_mean, batch_size
 from lra_edu.losses import nll, nll_delta
 from lra_edu.mlp import MLP, Forward
 
@@ -45,5 +45,5 @@ class BP(Algorithm):
             grads.update(weight_grads(fw, l, delta))
             if l > 1:
                 delta = (delta @ self.feedback(net, l)) * net.unit.f.derivative(fw.h[l - 1], fw.z[l - 1])
-        loss = float(nll(fw.logits, t).mean())
+        loss = batch_mean(nll(fw.logits, t))
         return Step(grads, diagnostics={"depth": net.n_layers, "discrepancy": loss, "loss": loss})

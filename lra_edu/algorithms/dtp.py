@@ -35,7 +35,7 @@ is silent: ``alpha`` is given to the topmost decoder that exists (the output lay
 has none, its target is the gradient step); the recursion is floored at
 ``sigma_min`` at every layer, so sigma is never negative and a floored layer passes
 its floor on to the next; the floored values are the ones used and logged. In an
-ensemble every member gets its own sigmas from its own losses (the log shows their mean).
+ensemble every member gets its own sigmas from its own losses (and logs them).
 
 Neither variant needs the derivative of the discrete unit ``g*``: the top target treats
 it as the identity and every other signal is set on ``z``. So DTP also trains the
@@ -59,7 +59,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lra_edu.algorithms.base import Algorithm, Step, batch_size, check_positive
+from lra_edu.algorithms.base import Algorithm, Step, batch_mean, batch_size, check_positive, per_member
 from lra_edu.algorithms.bp import weight_grads
 from lra_edu.backend import RNG, xp, xp_of
 from lra_edu.counting import phase
@@ -150,13 +150,13 @@ class DTP(Algorithm):
             # y_{l-1} = z_{l-1} - g_l(z_l) + g_l(y_l)
             y[l - 1] = fw.z[l - 1] - self.inverse(net, l, fw.z[l]) + self.inverse(net, l, y[l])
         grads = weight_grads(fw, n, delta_n)
-        output_loss = float(nll(fw.logits, t).mean())
+        output_loss = batch_mean(nll(fw.logits, t))
         diagnostics = {"depth": float(n), "loss": output_loss}
         discrepancy = output_loss
         for l in range(1, n):
             # dW_l = z*_{l-1}^T @ (dL_l(z_l, y_l)/dz_l * f'(h_l)) / B
             grads.update(weight_grads(fw, l, self.loss.error(fw.z[l], y[l]) * f.derivative(fw.h[l], fw.z[l])))
-            discrepancy += float(self.loss.value(fw.z[l], y[l]).mean())
+            discrepancy = discrepancy + batch_mean(self.loss.value(fw.z[l], y[l]))
         diagnostics["discrepancy"] = discrepancy
         sigmas = self.noise_levels(net, fw, y)
         own: dict[str, Array] = {}
@@ -164,7 +164,7 @@ class DTP(Algorithm):
         for l in range(2, n):
             z_below = fw.z[l - 1]
             # y^_{l-1} = z_{l-1} + eps,  eps ~ N(0, sigma_{l-1}^2)
-            y_hat = z_below + net.noise.normal(z_below.shape, 1.0, net.dtype) * _per_member(sigmas[l - 1])
+            y_hat = z_below + net.noise.normal(z_below.shape, 1.0, net.dtype) * _broadcastable(sigmas[l - 1])
             with phase("inverse"):
                 seen = y_hat if net.unit.g is None else net.unit.g(y_hat, net.noise)
                 z_l = net.unit.f(seen @ net.W(l) + net.b(l))
@@ -173,23 +173,18 @@ class DTP(Algorithm):
             delta = self.loss.error(z_rec, y_hat) * f.derivative(a, z_rec)
             own[f"E{l}"] = z_l.swapaxes(-1, -2) @ delta / batch_size(delta)
             own[f"c{l}"] = delta.sum(axis=-2) / batch_size(delta)
-            inverse_loss += float(self.loss.value(z_rec, y_hat).mean())
+            inverse_loss = inverse_loss + batch_mean(self.loss.value(z_rec, y_hat))
         diagnostics["inverse_loss"] = inverse_loss
-        logged = {f"sigma_{k}": _member_mean(s) for k, s in sigmas.items()}
+        logged = {f"sigma_{k}": per_member(s) if hasattr(s, "ndim") else s for k, s in sigmas.items()}
         diagnostics.update(logged)
         if logged:
             self.sigma_log.append(logged)
         return Step(grads, own, diagnostics)
 
 
-def _per_member(sigma: Array | float) -> Array | float:
+def _broadcastable(sigma: Array | float) -> Array | float:
     """Shape a per-member sigma (leading ensemble axis) to broadcast over (batch, units)."""
     return sigma[..., None, None] if hasattr(sigma, "ndim") else sigma
-
-
-def _member_mean(sigma: Array | float) -> float:
-    """A sigma as one number for the log (the mean over ensemble members)."""
-    return float(sigma.mean()) if hasattr(sigma, "ndim") else float(sigma)
 
 
 class DTPSigma(DTP):

@@ -49,7 +49,15 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from lra_edu.algorithms.base import Algorithm, Step, batch_size, check_int, check_positive
+from lra_edu.algorithms.base import (
+    Algorithm,
+    Step,
+    batch_mean,
+    batch_size,
+    check_int,
+    check_positive,
+    per_member,
+)
 from lra_edu.backend import xp_of
 from lra_edu.counting import phase
 from lra_edu.mlp import MLP
@@ -120,7 +128,7 @@ class EquilProp(Algorithm):
 
     def relax(
         self, net: MLP, x: Array, states: list[Array], n_steps: int, beta: float = 0.0, t: Array | None = None
-    ) -> tuple[list[Array], float]:
+    ) -> tuple[list[Array], Any]:
         """Relax ``states`` ([None, s_1..s_n]) by ``n_steps`` steps; return them and the last change.
 
         ``beta > 0`` adds the nudge ``beta (t - s_n)`` at the output.
@@ -145,10 +153,11 @@ class EquilProp(Algorithm):
                 if bounds is not None:
                     new[l] = xp.clip(new[l], *bounds)
             previous, s = s, new
-        change = max(float(abs(s[l] - previous[l]).max()) for l in range(1, n + 1))
+        changes = xp.stack([abs(s[l] - previous[l]).max(axis=(-2, -1)) for l in range(1, n + 1)])
+        change = per_member(changes.max(axis=0))  # the largest over layers, per ensemble member
         return s, change
 
-    def free_phase(self, net: MLP, x: Array) -> tuple[list[Array], float]:
+    def free_phase(self, net: MLP, x: Array) -> tuple[list[Array], Any]:
         """The free fixed point ``s^0`` from zero states (``n_free`` steps) and the last change."""
         x = net.check_input(x)
         xp = xp_of(net.W(1))
@@ -180,8 +189,8 @@ class EquilProp(Algorithm):
             scale = self.rate_ratio ** (n - l) / (self.beta * m)  # per-layer rate, relative to the top
             grads[f"W{l}"] = contrast * scale
             grads[f"b{l}"] = (r0[l] - rb[l]).sum(axis=-2) * scale
-        cost = float((0.5 * ((t - free[n]) ** 2).sum(axis=-1)).mean())
-        loss = float(-(t * xp_of(x).log(_probabilities(free[n]))).sum(axis=-1).mean())
+        cost = batch_mean(0.5 * ((t - free[n]) ** 2).sum(axis=-1))
+        loss = batch_mean(-(t * xp_of(x).log(_probabilities(free[n]))).sum(axis=-1))
         diagnostics = {"depth": float(n), "discrepancy": cost, "loss": loss, "free_residual": residual}
         return Step(grads, diagnostics=diagnostics)
 

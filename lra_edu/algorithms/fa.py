@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lra_edu.algorithms.base import Algorithm, Step
+from lra_edu.algorithms.base import Algorithm, Step, batch_mean
 from lra_edu.algorithms.bp import BP, weight_grads
 from lra_edu.backend import RNG
 from lra_edu.initializers import init_weight, parse_init
@@ -128,5 +128,5 @@ class DFA(Algorithm):
         for l in range(1, net.n_layers):
             delta = (e @ self.B[l]) * net.unit.f.derivative(fw.h[l], fw.z[l])  # delta_l = (e @ B_l) * f'(h_l)
             grads.update(weight_grads(fw, l, delta))
-        loss = float(nll(fw.logits, t).mean())
+        loss = batch_mean(nll(fw.logits, t))
         return Step(grads, diagnostics={"depth": net.n_layers, "discrepancy": loss, "loss": loss})

@@ -25,7 +25,9 @@ Choices where [LRA18] is silent or ambiguous (the book's chapter repeats them):
   below it, only while the batch mean of ``L_l(z_l, y_l)`` is at least ``eps``. The
   default ``eps = 0`` never halts; the paper's Fig 5 (depth falling during training) needs
   a positive eps. In an ensemble each member halts on its own: members that halted get a
-  zero update for the layer (with SGD that equals leaving the key out).
+  zero update for the layer (with SGD that equals leaving the key out; with Adam or
+  RMSprop it does not, so such ensembles are not exact) and reports its own depth and
+  discrepancy.
 * **Batch reduction.** ``reduction="sum"`` (default) sums the per-sample local gradients
   over the mini-batch before ``Normalize(., c1)``, as the authors' released LRA-E code
   does; the cap ``c1`` then sets the step (the "rescale parameter updates to have norm
@@ -58,9 +60,17 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any
 
-from lra_edu.algorithms.base import Algorithm, Step, batch_size, check_int, check_positive
+from lra_edu.algorithms.base import (
+    Algorithm,
+    Step,
+    batch_mean,
+    batch_size,
+    check_int,
+    check_positive,
+    per_member,
+)
 from lra_edu.algorithms.bp import weight_grads
-from lra_edu.backend import RNG
+from lra_edu.backend import RNG, xp_of
 from lra_edu.losses import LocalLoss, get_loss, nll, nll_delta
 from lra_edu.mlp import MLP, Forward
 from lra_edu.normalize import normalize
@@ -165,8 +175,8 @@ class LRA(Algorithm):
         n = net.n_layers
         grads: dict[str, Array] = {}
         y = t  # y_n = t
-        loss = float(nll(fw.logits, t).mean())
-        discrepancy, depth = loss, 0.0
+        loss = batch_mean(nll(fw.logits, t))
+        discrepancy, depth = loss, 0.0  # per ensemble member: only the layers it reached count
         alive = None  # per ensemble member: has the sweep reached this layer?
         for l in range(n, 0, -1):
             if l < n:  # while l >= 1 and L_l(z_l, y_l) >= eps (the output layer always learns)
@@ -174,24 +184,27 @@ class LRA(Algorithm):
                 alive = local >= self.eps if alive is None else alive & (local >= self.eps)
                 if not bool(alive.any()):
                     break
-                discrepancy += float(local.mean())
+                discrepancy = discrepancy + per_member(xp_of(local).where(alive, local, 0.0))
             delta = self.pre_error(net, l, fw.h[l], y, fw.z[l])  # dL_l(z_l, y_l)/dh_l
             update = self.layer_update(fw, l, delta)  # Normalize(dL_l/dW_l, c1), Normalize(dL_l/db_l, c1)
             if alive is not None and not bool(alive.all()):
                 update = _mask(update, alive)
             grads.update(update)
-            depth += 1.0 if alive is None else float(alive.mean())
+            depth = depth + (1.0 if alive is None else per_member(alive.astype(local.dtype)))
             if l > 1:
                 y = self.target_below(net, fw, l, y, delta)  # y_{l-1} from K steps on h-bar_{l-1}
         return Step(grads, diagnostics={"depth": depth, "discrepancy": discrepancy, "loss": loss})
 
 
 def _mask(update: dict[str, Array], active: Array) -> dict[str, Array]:
-    """Zero the updates of ensemble members that halted (``active`` has shape (R,))."""
+    """Zero the updates of ensemble members that halted (``active`` has shape (R,)).
+
+    A zero, not a product with 0: a halted member's update may be infinite or NaN.
+    """
     out = {}
     for k, v in update.items():
         shape = active.shape + (1,) * (v.ndim - active.ndim)
-        out[k] = v * active.reshape(shape).astype(v.dtype)
+        out[k] = xp_of(v).where(active.reshape(shape), v, 0)
     return out
 
 

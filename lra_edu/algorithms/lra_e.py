@@ -65,7 +65,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from lra_edu.algorithms.base import Algorithm, Step, batch_size, check_positive
+from lra_edu.algorithms.base import Algorithm, Step, batch_mean, batch_size, check_positive
 from lra_edu.algorithms.bp import weight_grads
 from lra_edu.algorithms.lra import REDUCTIONS
 from lra_edu.backend import RNG
@@ -172,7 +172,7 @@ class LRAE(Algorithm):
         f = net.unit.f
         grads: dict[str, Array] = {}
         own: dict[str, Array] = {}
-        loss = float(nll(fw.logits, t).mean())
+        loss = batch_mean(nll(fw.logits, t))
         discrepancy = loss
         e = nll_delta(fw.logits, t)  # e_n = softmax(h_n) - t
         scale = batch_size(x) if self.reduction == "sum" else 1
@@ -189,5 +189,5 @@ class LRAE(Algorithm):
                 own[f"E{l}"] = self.gamma * update[f"W{l}"].swapaxes(-1, -2)  # E_l co-adapts with W_l^T
                 y = f(fw.h[l - 1] - self.beta * (e @ E))  # y_{l-1} = f(h_{l-1} - beta * e_l E_l)
                 e = self.loss.error(fw.z[l - 1], y)  # e_{l-1} = dL(z_{l-1}, y_{l-1})/dz_{l-1}
-                discrepancy += float(self.loss.value(fw.z[l - 1], y).mean())
+                discrepancy = discrepancy + batch_mean(self.loss.value(fw.z[l - 1], y))
         return Step(grads, own, {"depth": float(n), "discrepancy": discrepancy, "loss": loss})

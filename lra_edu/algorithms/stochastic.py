@@ -42,7 +42,15 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from lra_edu.algorithms.base import Algorithm, Step, batch_size, check_int, check_positive
+from lra_edu.algorithms.base import (
+    Algorithm,
+    Step,
+    batch_mean,
+    batch_size,
+    check_int,
+    check_positive,
+    per_member,
+)
 from lra_edu.backend import RNG, xp_of
 from lra_edu.losses import nll, nll_delta, softmax
 from lra_edu.mlp import MLP
@@ -150,7 +158,7 @@ class StochasticEstimator(Algorithm):
         """Draw the hidden units once, estimate the gradient, update any running state."""
         smp = self.sample(net, x)
         grads = self.estimate(net, smp, t)
-        loss = float(nll(smp.h[-1], t).mean())
+        loss = batch_mean(nll(smp.h[-1], t))
         diagnostics = {"depth": float(net.n_layers), "discrepancy": loss, "loss": loss}
         diagnostics.update(self.after_step(net, smp, t))
         return Step(grads, diagnostics=diagnostics)
@@ -276,5 +284,5 @@ class ReinforceBaseline(Reinforce):
             else:
                 self.num[l] = self.decay * self.num[l] + (1 - self.decay) * num
                 self.den[l] = self.decay * self.den[l] + (1 - self.decay) * den
-            spread += float(abs(self.baseline(l, num)).mean())
+            spread = spread + per_member(abs(self.baseline(l, num)).mean(axis=(-2, -1)))
         return {"baseline": spread / max(net.n_layers - 1, 1)}
