@@ -187,7 +187,9 @@ class SGD(Optimizer):
     def _slots(self, key: str, g: Array) -> list[Array]:
         if not self.momentum:
             return []
-        return [self.state.setdefault(key, {"v": xp_of(g).zeros_like(g)})["v"]]
+        if key not in self.state:
+            self.state[key] = {"v": xp_of(g).zeros_like(g)}
+        return [self.state[key]["v"]]
 
     def _scalars(self, key: str) -> tuple[float, ...]:
         return (self.momentum,) if self.momentum else ()
@@ -223,9 +225,9 @@ class Adam(Optimizer):
         self.eps = _positive("eps", eps)
 
     def _slots(self, key: str, g: Array) -> list[Array]:
-        xp = xp_of(g)
-        s = self.state.setdefault(key, {"m": xp.zeros_like(g), "v": xp.zeros_like(g), "t": 0})
-        return [s["m"], s["v"]]
+        if key not in self.state:
+            self.state[key] = {"m": xp_of(g).zeros_like(g), "v": xp_of(g).zeros_like(g), "t": 0}
+        return [self.state[key]["m"], self.state[key]["v"]]
 
     def _scalars(self, key: str) -> tuple[float, ...]:
         s = self.state[key]
@@ -272,7 +274,9 @@ class RMSprop(Optimizer):
         self.eps = _positive("eps", eps)
 
     def _slots(self, key: str, g: Array) -> list[Array]:
-        return [self.state.setdefault(key, {"v": xp_of(g).zeros_like(g)})["v"]]
+        if key not in self.state:
+            self.state[key] = {"v": xp_of(g).zeros_like(g)}
+        return [self.state[key]["v"]]
 
     def _scalars(self, key: str) -> tuple[float, ...]:
         return self.rho, 1 - self.rho, self.eps
