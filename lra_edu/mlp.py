@@ -18,11 +18,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from lra_edu.activations import Unit, get_unit
-from lra_edu.backend import RNG, asarray, xp, xp_of
+from lra_edu.backend import RNG, Array, asarray, xp, xp_of
 from lra_edu.initializers import init_weight, parse_init
 from lra_edu.losses import softmax
 
-Array = Any
+
+def ensemble_axes(ensemble: int | None) -> tuple[int, ...]:
+    """The leading shape of every parameter: ``()`` for one network, ``(R,)`` for an ensemble of R."""
+    return () if ensemble is None else (ensemble,)
+
+
+def over_batch(bias: Array) -> Array:
+    """A bias shaped to broadcast over the batch axis: ``(n,)`` as it is, ``(R, n)`` as ``(R, 1, n)``."""
+    return bias if bias.ndim == 1 else bias[..., None, :]
 
 
 def _is_int(value: Any) -> bool:
@@ -93,13 +101,18 @@ class MLP:
         self.seed = seed
         self.dtype = dtype
         self.ensemble = ensemble
-        lead = () if ensemble is None else (ensemble,)
+        lead = ensemble_axes(ensemble)
         rng = RNG(seed)
         self.params: dict[str, Array] = {}
         for l in range(1, len(sizes)):
             self.params[f"W{l}"] = init_weight(init, rng, sizes[l - 1], sizes[l], dtype, lead)
             self.params[f"b{l}"] = xp().zeros(lead + (sizes[l],), dtype=dtype)
         self.noise = RNG(None if seed is None else seed + 1)
+
+    @property
+    def lead(self) -> tuple[int, ...]:
+        """The leading shape of the parameters: ``()``, or ``(R,)`` for an ensemble of R networks."""
+        return ensemble_axes(self.ensemble)
 
     @property
     def n_layers(self) -> int:
@@ -112,8 +125,7 @@ class MLP:
 
     def b(self, l: int) -> Array:
         """Bias of layer ``l``, shaped to broadcast over the batch axis."""
-        b = self.params[f"b{l}"]
-        return b if b.ndim == 1 else b[..., None, :]
+        return over_batch(self.params[f"b{l}"])
 
     def check_input(self, x: Array) -> Array:
         """Validate an input batch and move it to the backend in the net's dtype."""

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lra_edu.mlp import MLP
+from lra_edu.mlp import MLP, ensemble_axes, over_batch
 
 
 def test_forward_stores_every_layer():
@@ -69,3 +69,12 @@ def test_bad_configuration(kwargs, message):
 def test_bad_input_shape():
     with pytest.raises(ValueError, match=r"expected inputs of shape \(batch, 4\)"):
         MLP((4, 2)).forward(np.ones((3, 5)))
+
+
+def test_lead_is_the_ensemble_axis_and_biases_broadcast_over_the_batch():
+    single, ensemble = MLP((3, 4, 2)), MLP((3, 4, 2), ensemble=5)
+    assert single.lead == () and ensemble.lead == (5,)
+    assert ensemble_axes(None) == () and ensemble_axes(5) == (5,)
+    assert single.W(1).shape == (*single.lead, 3, 4) and ensemble.W(1).shape == (*ensemble.lead, 3, 4)
+    assert single.b(1).shape == (4,) and ensemble.b(1).shape == (5, 1, 4)
+    assert over_batch(ensemble.params["b1"]).shape == (5, 1, 4)
