@@ -53,7 +53,7 @@ def test_lra_diff_linear_net_is_scaled_backprop_exactly(
 
 @pytest.mark.parametrize("unit", ["tanh", "sigmoid", "relu"])
 def test_lra_diff_small_beta_follows_backprop_direction(digits, unit: str) -> None:
-    # The issue's bridge from Lemma 1: K=1, small beta, no Normalize -> backprop's direction
+    # Lemma 1's bridge: K=1, small beta, no Normalize -> backprop's direction
     # in every layer (cosine > 0.99). Not exactly equal: see the next test for the gap.
     net = MLP((64, 32, 32, 32, 10), unit, "gaussian:0.05", seed=1, dtype="float64")
     x = digits.x_train[:50].astype("float64")
