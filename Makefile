@@ -59,7 +59,18 @@ book: $(STAMP) data
 	env -u MPLBACKEND LRA_EDU_WIDGETS=static OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 	  $(BIN)/jupyter-book build . -W -n --keep-going || { \
 	  for f in _build/html/reports/*.err.log _build/html/reports/*.log; do [ -f "$$f" ] && cat "$$f"; done; exit 1; }
+	$(MAKE) --no-print-directory downloads
 	@echo "book: open _build/html/index.html"
+
+# What a reader takes away from the site (the intro links both): the library's wheel and
+# every chapter notebook in one zip, in $(DOWNLOADS) (tests/test_takeaway.py uses another).
+DOWNLOADS ?= _build/html/downloads
+.PHONY: downloads
+downloads:
+	rm -rf $(DOWNLOADS) && mkdir -p $(DOWNLOADS)
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir $(DOWNLOADS) .
+	rm -rf build
+	$(BIN)/python tools/chapters_zip.py $(DOWNLOADS)/lra_edu-chapters.zip
 
 # JupyterLab on the book's chapters, with a live kernel for the widgets (localhost only).
 # A MPLBACKEND set in the shell is dropped so that the kernel draws figures inline; root needs --allow-root.
