@@ -151,6 +151,14 @@ def reader(browser, site):
                 ".filter(i => i.complete && i.naturalWidth > 0).length"
             ),
             "math": browser.execute_script("return document.querySelectorAll('mjx-container').length"),
+            "no_alt": browser.execute_script(
+                "return [...document.querySelectorAll('main .cell_output img')]"
+                ".filter(i => !(i.getAttribute('alt') || '').trim()).length"
+            ),
+            "overflow": browser.execute_script(
+                "const a = document.querySelector('main article') || document.body;"
+                "return a.scrollWidth - a.clientWidth"
+            ),
             "mathjax": browser.execute_script(
                 "return [...document.scripts].map(s => s.src).filter(s => s.includes('/mathjax/'))"
             ),
@@ -173,6 +181,10 @@ def test_page_reads_clean(reader, page):
         problems.append("the notebook draws figures but the page shows no image")
     if view["images"] < shows_pyplot(page):
         problems.append(f"{shows_pyplot(page)} cells call plt.show() but only {view['images']} images load")
+    if view["no_alt"]:
+        problems.append(f"{view['no_alt']} figures without alt text (cell metadata mystnb.image.alt)")
+    if view["overflow"] > 2:
+        problems.append(f"content runs {view['overflow']} px off the page")
     if "<Figure size" in view["text"]:
         problems.append("a figure is printed as '<Figure size …>' text instead of drawn")
     for pattern, what in ((MACHINE_PATH, "an absolute machine path"), (RAW_MARKUP, "raw Markdown/MyST")):
