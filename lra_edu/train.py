@@ -5,6 +5,10 @@ and mean NLL on each split, the epoch's mean step diagnostics (credit-assignment
 depth, total discrepancy, optionally the angle to backprop) and the seconds taken.
 A run whose loss becomes NaN or infinite stops and is marked ``diverged``: failure
 is a result, not a crash. Runs are deterministic for a seed.
+
+One loop (:func:`fit`) trains a single network (:func:`train`) or an ensemble of R
+networks along a leading axis (:func:`lra_edu.ensemble.train_ensemble`); every member
+keeps its own history, equal to training it alone, and stops on its own.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,6 +141,50 @@ def train(
         uninterrupted run. The file stays after training; asking for more epochs later
         continues from it.
     """
+    if net.ensemble is not None:
+        raise ValueError(
+            f"train takes a single network, got an ensemble of {net.ensemble}; "
+            "train ensembles with lra_edu.ensemble.train_ensemble"
+        )
+    opt = get_optimizer(optimizer)
+    rng = RNG(seed)
+    algorithm.setup(net, rng.spawn())
+    each = None if callback is None else (lambda records: callback(records[0]))
+    (history,) = fit(
+        net, algorithm, data, opt, [rng], epochs, batch_size, {"seed": seed},
+        progress, track_angle, each, splits, checkpoint,
+    )  # fmt: skip
+    return history
+
+
+def fit(
+    net: MLP,
+    algorithm: Algorithm,
+    data: Dataset,
+    optimizer: Optimizer,
+    rngs: Sequence[RNG],
+    epochs: int,
+    batch_size: int,
+    fingerprint: dict[str, Any],
+    progress: bool | str = False,
+    track_angle: bool = False,
+    callback: Callable[[list[dict[str, Any] | None]], None] | None = None,
+    splits: tuple[str, ...] = SPLITS,
+    checkpoint: str | Path | None = None,
+) -> list[History]:
+    """The training loop of one network or of an ensemble; one :class:`History` per member.
+
+    ``net`` is a single network (one member) or an ensemble of R along its leading axis,
+    and ``algorithm`` is already set up for it (:meth:`Algorithm.setup`); ``rngs[r]``
+    draws member r's batch order. Every member's history is the one it would have
+    trained alone: its own errors, losses and step diagnostics, and a member whose
+    loss or parameters become NaN or infinite records that epoch, is marked
+    ``diverged`` and stops, its parameters frozen from then on so that it cannot
+    affect the others; training ends when every member has stopped. ``fingerprint``
+    names what the caller's configuration adds to the run's identity in a checkpoint
+    (the seed, the members); ``callback`` receives each epoch's records, one per member
+    (None for a member that has stopped). Other parameters as in :func:`train`.
+    """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -146,101 +194,167 @@ def train(
             f"the network {net.sizes} does not fit the data ({data.n_features} features, "
             f"{data.n_classes} classes): make its first width {data.n_features} and its last {data.n_classes}"
         )
+    members = 1 if net.ensemble is None else net.ensemble
+    if len(rngs) != members:
+        raise ValueError(f"one batch-order RNG per member is needed: {members} members, {len(rngs)} RNGs")
     for s in splits:
         check_data(*data.split(s), data.n_features, data.n_classes)
-    opt = get_optimizer(optimizer)
-    own_opt = copy.deepcopy(opt)
-    rng = RNG(seed)
-    history = History()
+    own_opt = copy.deepcopy(optimizer)
+    histories = [History() for _ in range(members)]
     fingerprint = {
         "network": repr(net),
         "dtype": net.dtype,
         "algorithm": repr(algorithm),
-        "optimizer": repr(opt),
+        "optimizer": repr(optimizer),
         "batch_size": batch_size,
-        "seed": seed,
+        **fingerprint,
         "n_train": len(data.y_train),
         "track_angle": track_angle,
         "splits": list(splits),
     }
-    state = load_checkpoint(checkpoint, fingerprint, epochs) if checkpoint is not None else None
-    if state is None:
-        algorithm.setup(net, rng.spawn())
-    else:
-        net.__dict__.update(state["net"].__dict__)
-        algorithm.__dict__.update(state["algorithm"].__dict__)
-        opt, own_opt, rng, history = state["opt"], state["own_opt"], state["rng"], state["history"]
+    state = {
+        "net": net,
+        "algorithm": algorithm,
+        "opt": optimizer,
+        "own_opt": own_opt,
+        "rngs": list(rngs),
+        "histories": histories,
+    }
+    done = None if checkpoint is None else load_checkpoint(checkpoint, fingerprint, state, epochs)
+    stopped = [r for r, h in enumerate(histories) if h.diverged and net.ensemble is not None]
+    frozen = {r: _member_state(net, algorithm, r) for r in stopped}  # an ensemble's stopped members
     reference = BP() if track_angle else None
     x_train = asarray(data.x_train, net.dtype)
     y_train = asarray(data.y_train)
     n = len(data.y_train)
     n_batches = math.ceil(n / batch_size)
-    start = time.perf_counter() - history.seconds
+    start = time.perf_counter() - max(h.seconds for h in histories)
 
     def predict(x: Any) -> Any:
         return algorithm.predict_proba(net, x)
 
-    def record(epoch: int, diag: dict[str, list[float]], seconds: float) -> dict[str, Any]:
-        rec: dict[str, Any] = {"epoch": epoch}
-        for s in splits:
-            err, loss = evaluate(net, *data.split(s), predict_proba=predict)
-            rec[f"{s}_error"], rec[f"{s}_loss"] = err, loss
-        rec.update({k: float(numpy.mean(v)) for k, v in diag.items()})
-        rec["seconds"] = round(seconds, 4)
-        history.records.append(rec)
+    def record(epoch: int, diag: dict[str, list[list[float]]], seconds: float) -> list[dict[str, Any] | None]:
+        scores = {s: evaluate(net, *data.split(s), predict_proba=predict) for s in splits}
+        records: list[dict[str, Any] | None] = []
+        for r, history in enumerate(histories):
+            if history.diverged:
+                records.append(None)
+                continue
+            rec: dict[str, Any] = {"epoch": epoch}
+            for s, (err, loss) in scores.items():
+                rec[f"{s}_error"], rec[f"{s}_loss"] = (
+                    (err, loss) if net.ensemble is None else (err[r], loss[r])
+                )
+            rec.update({k: float(numpy.mean(v[r])) for k, v in diag.items()})
+            rec["seconds"] = round(seconds, 4)
+            history.records.append(rec)
+            records.append(rec)
         if callback is not None:
-            callback(rec)
-        return rec
+            callback(records)
+        return records
 
-    first = 1 if state is None else state["epoch"] + 1
-    if state is None:
+    first = 1 if done is None else done + 1
+    if done is None:
         record(0, {}, 0.0)
-    bar = _progress_bar(max(0, epochs - first + 1) * n_batches, progress, f"{algorithm.name}")
+    name = algorithm.name if net.ensemble is None else f"{algorithm.name} ×{members}"
+    bar = _progress_bar(max(0, epochs - first + 1) * n_batches, progress, name)
     try:
         for epoch in range(first, epochs + 1):
-            if history.diverged:
+            if all(h.diverged for h in histories):
                 break
             t0 = time.perf_counter()
-            order = asarray(rng.permutation(n))
-            diag: dict[str, list[float]] = {}
+            order = _batch_order(rngs, n, net.ensemble)
+            diag: dict[str, list[list[float]]] = {}
             for i in range(n_batches):
-                idx = order[i * batch_size : (i + 1) * batch_size]
+                idx = order[..., i * batch_size : (i + 1) * batch_size]
                 x = x_train[idx]
                 t = one_hot(y_train[idx], net.sizes[-1], net.dtype)
                 step = algorithm.step(net, x, t)
                 if reference is not None:
-                    step.diagnostics["angle"] = angle(step.grads, reference.step(net, x, t).grads)
+                    step.diagnostics["angle"] = _angle(
+                        step.grads, reference.step(net, x, t).grads, net.ensemble
+                    )
                 for k, v in step.diagnostics.items():
-                    diag.setdefault(k, []).append(v)
-                opt.update(net.params, step.grads)
+                    per_member = diag.setdefault(k, [[] for _ in range(members)])
+                    for values, value in zip(per_member, _member_values(v, members)):
+                        values.append(value)
+                optimizer.update(net.params, step.grads)
                 if step.own_grads:
                     own_opt.update(algorithm.params, step.own_grads)
+                for r, (params, own) in frozen.items():
+                    _restore_member(net.params, params, r)
+                    _restore_member(algorithm.params, own, r)
                 if bar is not None:
                     bar.update(1)
-            rec = record(epoch, diag, time.perf_counter() - t0)
+            records = record(epoch, diag, time.perf_counter() - t0)
+            now = time.perf_counter() - start
+            for r, rec in enumerate(records):
+                if rec is None:
+                    continue
+                histories[r].seconds = now
+                if _diverged(net, r, rec):
+                    histories[r].diverged = True
+                    if net.ensemble is not None:
+                        frozen[r] = _member_state(net, algorithm, r)
             if bar is not None:
-                bar.set_postfix(epoch=epoch, valid_error=rec.get("valid_error"))
-            if not all(
-                math.isfinite(float(xp().asarray(v).sum())) for v in net.params.values()
-            ) or not math.isfinite(rec.get("loss", 0.0)):
-                history.diverged = True
-            history.seconds = time.perf_counter() - start
+                shown = next((rec for rec in records if rec is not None), {})
+                bar.set_postfix(epoch=epoch, valid_error=shown.get("valid_error"))
             if checkpoint is not None:
-                save_checkpoint(
-                    checkpoint,
-                    {
-                        "fingerprint": fingerprint,
-                        "epoch": epoch,
-                        "net": net,
-                        "algorithm": algorithm,
-                        "opt": opt,
-                        "own_opt": own_opt,
-                        "rng": rng,
-                        "history": history,
-                    },
-                )
+                save_checkpoint(checkpoint, fingerprint, epoch, state)
     finally:
         if bar is not None:
             bar.close()
-    history.seconds = time.perf_counter() - start
-    return history
+    elapsed = time.perf_counter() - start
+    for history in histories:
+        if not history.diverged or members == 1:
+            history.seconds = elapsed
+    return histories
+
+
+def _batch_order(rngs: Sequence[RNG], n: int, ensemble: int | None) -> Any:
+    """This epoch's shuffled sample indices: ``(n,)``, or ``(R, n)`` with each member's own order."""
+    if ensemble is None:
+        return asarray(rngs[0].permutation(n))
+    return xp().stack([asarray(rng.permutation(n)) for rng in rngs])
+
+
+def _member_values(value: Any, members: int) -> list[float]:
+    """A step diagnostic as one float per member (a value shared by all members is repeated)."""
+    if members == 1:
+        return [float(value)]
+    return numpy.broadcast_to(numpy.asarray(value, dtype="float64"), (members,)).tolist()
+
+
+def _angle(grads: dict[str, Any], reference: dict[str, Any], ensemble: int | None) -> Any:
+    """The angle between an update and backprop's; one per member for an ensemble."""
+    if ensemble is None:
+        return angle(grads, reference)
+    return [
+        angle({k: g[r] for k, g in grads.items()}, {k: g[r] for k, g in reference.items()})
+        for r in range(ensemble)
+    ]
+
+
+def _member(params: dict[str, Any], r: int, ensemble: int | None) -> list[Any]:
+    """Member ``r``'s parameter arrays (all of them for a single network)."""
+    return list(params.values()) if ensemble is None else [v[r] for v in params.values()]
+
+
+def _diverged(net: MLP, r: int, rec: dict[str, Any]) -> bool:
+    """Whether member ``r`` has a non-finite parameter or a non-finite mean loss this epoch."""
+    finite = all(math.isfinite(float(xp().asarray(v).sum())) for v in _member(net.params, r, net.ensemble))
+    return not finite or not math.isfinite(rec.get("loss", 0.0))
+
+
+def _member_state(net: MLP, algorithm: Algorithm, r: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Copies of member ``r``'s network and algorithm parameters (an ensemble's stopped member)."""
+    return (
+        {k: v[r].copy() for k, v in net.params.items()},
+        {k: v[r].copy() for k, v in algorithm.params.items()},
+    )
+
+
+def _restore_member(params: dict[str, Any], saved: dict[str, Any], r: int) -> None:
+    """Put member ``r``'s ``saved`` arrays back into ``params`` (undo the updates it received)."""
+    for k, v in saved.items():
+        params[k][r] = v

@@ -1,10 +1,13 @@
 """Training loop: determinism, history bookkeeping, divergence, bad input."""
 
+import math
+
 import numpy as np
 import pytest
 
 from lra_edu.algorithms import make_algorithm
 from lra_edu.datasets import Dataset, load_dataset
+from lra_edu.ensemble import stack_networks
 from lra_edu.mlp import MLP
 from lra_edu.train import train
 
@@ -53,7 +56,8 @@ def test_history_records_every_epoch(digits):
 def test_divergence_is_a_result(digits):
     _, h = run(digits, optimizer="sgd:1e38")
     assert h.diverged
-    assert len(h.records) == 2
+    assert len(h.records) == 2  # the epoch where it diverged is recorded, then training stops
+    assert h.records[-1]["epoch"] == 1 and not math.isfinite(h.records[-1]["loss"])
 
 
 def test_nan_data_is_refused(digits):
@@ -78,3 +82,5 @@ def test_mismatched_network_and_bad_arguments(digits):
         train(MLP((64, 4, 10)), make_algorithm("bp"), digits, batch_size=0, progress=False)
     with pytest.raises(ValueError, match="epochs"):
         train(MLP((64, 4, 10)), make_algorithm("bp"), digits, epochs=-1, progress=False)
+    with pytest.raises(ValueError, match="train takes a single network"):
+        train(stack_networks([MLP((64, 4, 10))] * 2), make_algorithm("bp"), digits, progress=False)
