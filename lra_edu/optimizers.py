@@ -64,20 +64,26 @@ def _descend(p: Array, step: Array) -> None:
 
 
 class Scratch:
-    """An optimizer's per-key work buffers: reused between updates, never saved with it."""
+    """An optimizer's work buffers: reused between updates, never saved with it.
+
+    ``blocks`` holds, per dtype, the buffers of one block (host arrays are updated block
+    by block, so these stay in cache); ``buffers`` holds whole-array buffers per key, for
+    arrays that are not walked in blocks (GPU arrays, non-contiguous host arrays).
+    """
 
     def __init__(self) -> None:
+        self.blocks: dict[str, list[Array]] = {}
         self.buffers: dict[str, list[Array]] = {}
 
 
 class Optimizer(ABC):
-    """Base class: per-key state and scratch buffers, in-place updates, validated learning rate."""
+    """Base class: per-key state, scratch buffers, in-place updates, validated learning rate."""
 
     name = "optimizer"
     #: Elements per block when updating host arrays (2**16 and 2**17 were the fastest of
     #: 2**13 ... 2**17 for E3's 1.9 M-parameter Adam update here; results do not depend on it).
     block = 2**16
-    #: Scratch buffers per key, each shaped like the direction.
+    #: Scratch buffers the update needs, each shaped like the piece being updated.
     n_scratch = 1
 
     def __init__(self, lr: float | Sequence[float]) -> None:
@@ -108,53 +114,61 @@ class Optimizer(ABC):
     def update(self, params: dict[str, Array], grads: dict[str, Array]) -> None:
         """Move ``params[k]`` against ``grads[k]`` for every key in ``grads``, in place."""
         for key, g in grads.items():
-            p = params[key]
             slots = self._slots(key, g)
             scalars = tuple(g.dtype.type(c) for c in self._scalars(key))
-            arrays = [p, g, *slots, *self._scratch_for(key, g)]
             module = xp_of(g)
-            for views, lr in self._pieces(arrays, g):
+            for views, lr in self._pieces(key, [params[key], g, *slots], g):
                 self._apply(module, *views, lr, *scalars)
 
-    def _scratch_for(self, key: str, g: Array) -> list[Array]:
-        """This key's scratch buffers, (re)allocated when ``g``'s shape or dtype changes."""
+    def _whole(self, key: str, g: Array) -> list[Array]:
+        """Whole-array scratch buffers for ``key``, (re)allocated when ``g``'s shape or dtype changes."""
         bufs = self._scratch.buffers.get(key)
         if bufs is None or bufs[0].shape != g.shape or bufs[0].dtype != g.dtype:
-            bufs = [xp_of(g).empty_like(g) for _ in range(self.n_scratch)]
+            bufs = [xp_of(g).empty(g.shape, g.dtype) for _ in range(self.n_scratch)]
             self._scratch.buffers[key] = bufs
         return bufs
 
-    def _pieces(self, arrays: list[Array], g: Array) -> Iterator[tuple[list[Array], Any]]:
-        """Views that cover ``arrays`` (parameter, direction, state, scratch) with their rate.
+    def _block(self, g: Array) -> list[Array]:
+        """One block's scratch buffers for ``g``'s dtype (shared by all keys)."""
+        bufs = self._scratch.blocks.get(g.dtype.str)
+        if bufs is None or bufs[0].size != self.block:
+            bufs = [xp_of(g).empty(self.block, g.dtype) for _ in range(self.n_scratch)]
+            self._scratch.blocks[g.dtype.str] = bufs
+        return bufs
+
+    def _pieces(self, key: str, arrays: list[Array], g: Array) -> Iterator[tuple[list[Array], Any]]:
+        """Views that cover ``arrays`` (parameter, direction, state), with scratch and rate.
 
         On the host: one row per ensemble member (with that member's rate as a scalar of
         ``g``'s dtype) cut into blocks of :attr:`block` elements; on a GPU: the whole
         arrays at once, with the rates broadcast over the member axis.
         """
         if xp_of(g).__name__ != "numpy":
-            yield arrays, self.rate(g)
+            yield [*arrays, *self._whole(key, g)], self.rate(g)
             return
         if not g.flags.c_contiguous:
             arrays[1] = xp_of(g).ascontiguousarray(g)
         host = [self.lr] if isinstance(self.lr, float) else to_numpy(self.lr).tolist()
         rates = [g.dtype.type(r) for r in host]
         if len(rates) == 1:
-            rows = [(arrays, rates[0])]
+            rows = [(arrays, rates[0], slice(None))]
         else:
             if g.ndim == 0 or g.shape[0] != len(rates):
                 raise ValueError(
                     f"{len(rates)} learning rates need a leading (member) axis of {len(rates)}, "
                     f"got an array of shape {g.shape}"
                 )
-            rows = [([a[i : i + 1] for a in arrays], r) for i, r in enumerate(rates)]
-        for row, lr in rows:
+            rows = [([a[i : i + 1] for a in arrays], r, slice(i, i + 1)) for i, r in enumerate(rates)]
+        for row, lr, member in rows:
             if not all(a.flags.c_contiguous for a in row):
-                yield row, lr
+                yield [*row, *(s[member] for s in self._whole(key, g))], lr
                 continue
             flat = [a.reshape(-1) for a in row]
+            work = self._block(g)
             size = flat[0].size
             for start in range(0, size, self.block):
-                yield [f[start : start + self.block] for f in flat], lr
+                n = min(self.block, size - start)
+                yield [*(f[start : start + n] for f in flat), *(w[:n] for w in work)], lr
 
     def _slots(self, key: str, g: Array) -> list[Array]:
         """The state arrays of ``key`` that the update changes (created as zeros)."""

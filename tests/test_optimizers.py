@@ -96,8 +96,10 @@ def _problem(dtype, members):
     """Parameters larger than one block, a bias, a scalar, and per-step directions (some missing)."""
     rng = np.random.default_rng(7)
     lead = (members,) if members else ()
-    shapes = {"W1": (170, 130), "b1": (130,), "W2": (13, 7), "s": ()}
+    shapes = {"W1": (170, 130), "b1": (130,), "W2": (13, 7), "s": (), "Wt": (11, 9)}
     params = {k: rng.standard_normal(lead + s).astype(dtype) for k, s in shapes.items()}
+    # a non-contiguous parameter: not walked in blocks
+    params["Wt"] = np.ascontiguousarray(params["Wt"].swapaxes(-1, -2)).swapaxes(-1, -2)
     steps = []
     for t in range(6):
         g = {k: (rng.standard_normal(lead + s) * 10.0 ** rng.integers(-6, 2)).astype(dtype)
@@ -134,6 +136,7 @@ def test_in_place_update_is_bit_identical_to_the_formula(kind, hp, dtype, member
     for k, s in state.items():
         for name, value in s.items():
             np.testing.assert_array_equal(opt.state[k][name], value)
+    assert set(opt._scratch.buffers) == {"Wt"}  # whole-array scratch only where blocks cannot be cut
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -167,12 +170,12 @@ def test_scratch_is_reused_and_not_pickled():
     p = {"W": np.zeros((4, 5), np.float32)}
     opt = Adam(0.01)
     opt.update(p, {"W": np.ones((4, 5), np.float32)})
-    bufs = opt._scratch.buffers["W"]
+    bufs = opt._scratch.blocks["<f4"]
     opt.update(p, {"W": np.ones((4, 5), np.float32)})
-    assert all(a is b for a, b in zip(bufs, opt._scratch.buffers["W"]))
+    assert all(a is b for a, b in zip(bufs, opt._scratch.blocks["<f4"]))
     assert "_scratch" not in opt.__getstate__()
-    assert pickle.loads(pickle.dumps(opt))._scratch.buffers == {}
-    assert copy.deepcopy(opt)._scratch.buffers == {}
+    assert pickle.loads(pickle.dumps(opt))._scratch.blocks == {}
+    assert copy.deepcopy(opt)._scratch.blocks == {}
 
 
 def test_float32_state_stays_float32_with_numpy_scalar_hyperparameters():
