@@ -354,6 +354,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
         f"({r['matmul_gflops']:.1f} GFLOP/s)"
     )
     print(f"  peak memory {r['peak_memory_mb']:.0f} MB")
+    e3, ms = r["e3"], r["e3"]["ms"]
+    print(
+        f"  E3 ({e3['network']}, batch {e3['batch']}): step {ms['lra_fdbk_e3']:.1f} ms, "
+        f"Adam update {ms['adam_e3']:.1f} ms"
+    )
+    if e3["step_vs_torch"] is not None:
+        print(f"  E3 vs PyTorch CPU: step {e3['step_vs_torch']:.2f}x, Adam {e3['adam_vs_torch']:.2f}x")
     return 0
 
 
