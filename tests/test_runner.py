@@ -109,29 +109,30 @@ def test_two_processes_share_one_out_and_train_each_run_once(tmp_path, reference
     assert leftovers(tmp_path) == []
 
 
-def test_ctrl_c_stops_workers_at_once_and_the_rerun_resumes(tmp_path, reference):
-    p = lra_edu_run(tmp_path, "--workers", "2")
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_stops_at_once_and_the_rerun_resumes(tmp_path, reference, workers):
+    p = lra_edu_run(tmp_path, "--workers", workers)
     while not list(tmp_path.rglob("*.json")):
         assert p.poll() is None, p.communicate()
         time.sleep(0.05)
     finished = {q.name: q.read_bytes() for q in tmp_path.rglob("*.json")}
     assert len(finished) < 6
-    workers = children(p.pid)
+    kids = children(p.pid)
     start = time.monotonic()
     p.send_signal(signal.SIGINT)
     stdout, stderr = p.communicate(timeout=60)
     assert time.monotonic() - start < 10
-    assert p.returncode == 130 and stdout == ""
+    assert p.returncode == 130 and stdout == "", stderr
     assert "Traceback" not in stderr and stderr.splitlines().count(MESSAGE) == 1
     assert [line for line in stderr.splitlines() if "interrupted" in line] == [MESSAGE]
     assert {q.name: q.read_bytes() for q in tmp_path.rglob("*.json") if q.name in finished} == finished
     assert not list(tmp_path.rglob("*.lock")) and not list(tmp_path.rglob("*.tmp"))
     deadline = time.monotonic() + 5
-    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
+    while any(Path(f"/proc/{k}").exists() for k in kids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not [w for w in workers if Path(f"/proc/{w}").exists()]
+    assert not [k for k in kids if Path(f"/proc/{k}").exists()]
 
-    assert main(["run", *ARGS, "--out", str(tmp_path), "--workers", "2"]) == 0
+    assert main(["run", *ARGS, "--out", str(tmp_path), "--workers", workers]) == 0
     assert results(tmp_path) == reference
     assert leftovers(tmp_path) == []
 
