@@ -49,15 +49,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from lra_edu.algorithms.base import (
-    Algorithm,
-    Step,
-    batch_mean,
-    batch_size,
-    check_int,
-    check_positive,
-    per_member,
-)
+from lra_edu.algorithms.base import Algorithm, Step, batch_size, check_int, check_positive, per_member
 from lra_edu.backend import xp_of
 from lra_edu.counting import phase
 from lra_edu.mlp import MLP
@@ -115,7 +107,12 @@ class EquilProp(Algorithm):
     stored_as: ClassVar[dict[str, str]] = {"step": "eps"}
 
     def __init__(
-        self, beta: float = 0.5, n_free: int = 20, n_nudged: int = 4, step: float = 0.5, rate_ratio: float = 1.0
+        self,
+        beta: float = 0.5,
+        n_free: int = 20,
+        n_nudged: int = 4,
+        step: float = 0.5,
+        rate_ratio: float = 1.0,
     ) -> None:
         super().__init__()
         self.rate_ratio = check_positive("rate_ratio", rate_ratio)
@@ -189,8 +186,8 @@ class EquilProp(Algorithm):
             scale = self.rate_ratio ** (n - l) / (self.beta * m)  # per-layer rate, relative to the top
             grads[f"W{l}"] = contrast * scale
             grads[f"b{l}"] = (r0[l] - rb[l]).sum(axis=-2) * scale
-        cost = batch_mean(0.5 * ((t - free[n]) ** 2).sum(axis=-1))
-        loss = batch_mean(-(t * xp_of(x).log(_probabilities(free[n]))).sum(axis=-1))
+        cost = per_member((0.5 * ((t - free[n]) ** 2).sum(axis=-1)).mean(axis=-1))
+        loss = per_member((-(t * xp_of(x).log(_probabilities(free[n]))).sum(axis=-1)).mean(axis=-1))
         diagnostics = {"depth": float(n), "discrepancy": cost, "loss": loss, "free_residual": residual}
         return Step(grads, diagnostics=diagnostics)
 

@@ -60,15 +60,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any
 
-from lra_edu.algorithms.base import (
-    Algorithm,
-    Step,
-    batch_mean,
-    batch_size,
-    check_int,
-    check_positive,
-    per_member,
-)
+from lra_edu.algorithms.base import Algorithm, Step, batch_size, check_int, check_positive, per_member
 from lra_edu.algorithms.bp import weight_grads
 from lra_edu.backend import RNG, xp_of
 from lra_edu.losses import LocalLoss, get_loss, nll, nll_delta
@@ -175,7 +167,7 @@ class LRA(Algorithm):
         n = net.n_layers
         grads: dict[str, Array] = {}
         y = t  # y_n = t
-        loss = batch_mean(nll(fw.logits, t))
+        loss = per_member(nll(fw.logits, t).mean(axis=-1))
         discrepancy, depth = loss, 0.0  # per ensemble member: only the layers it reached count
         alive = None  # per ensemble member: has the sweep reached this layer?
         for l in range(n, 0, -1):

@@ -42,15 +42,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from lra_edu.algorithms.base import (
-    Algorithm,
-    Step,
-    batch_mean,
-    batch_size,
-    check_int,
-    check_positive,
-    per_member,
-)
+from lra_edu.algorithms.base import Algorithm, Step, batch_size, check_int, check_positive, per_member
 from lra_edu.backend import RNG, xp_of
 from lra_edu.losses import nll, nll_delta, softmax
 from lra_edu.mlp import MLP
@@ -158,7 +150,7 @@ class StochasticEstimator(Algorithm):
         """Draw the hidden units once, estimate the gradient, update any running state."""
         smp = self.sample(net, x)
         grads = self.estimate(net, smp, t)
-        loss = batch_mean(nll(smp.h[-1], t))
+        loss = per_member(nll(smp.h[-1], t).mean(axis=-1))
         diagnostics = {"depth": float(net.n_layers), "discrepancy": loss, "loss": loss}
         diagnostics.update(self.after_step(net, smp, t))
         return Step(grads, diagnostics=diagnostics)
