@@ -1,24 +1,35 @@
 """The ``lra-edu`` command line: ``lemma``, ``train`` and ``bench``.
 
-Exit status: 0 on success, 2 for bad input (unknown names, invalid values), 1 when a
-check fails or data cannot be obtained, 130 when ``run`` is interrupted (Ctrl-C).
+Exit status: 0 on success, 2 for bad input (unknown names, invalid values, an unusable
+``--out`` or ``--scheduler``), 1 when a check fails or data cannot be obtained, 130 when
+``run`` is interrupted (Ctrl-C). Every error is one line on stderr naming the option,
+value or file at fault, and bad input is refused before any training starts. ``--json``
+prints strict JSON (NaN as null); warnings go to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import math
+import os
+import socket
 import sys
+import tempfile
 import time
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from lra_edu import __version__
+from lra_edu.activations import get_unit
 from lra_edu.algorithms import ALGORITHMS, make_algorithm
-from lra_edu.backend import BACKENDS, get_backend, set_backend
-from lra_edu.datasets import DATASETS, DatasetError, load_dataset
+from lra_edu.backend import BACKENDS, check_backend, get_backend, set_backend
+from lra_edu.datasets import DATASETS, N_FEATURES, TRAIN_SIZES, DatasetError, load_dataset
 from lra_edu.experiments.spec import SCALES
-from lra_edu.initializers import INITIALIZERS
-from lra_edu.optimizers import OPTIMIZERS
+from lra_edu.initializers import INITIALIZERS, parse_init
+from lra_edu.optimizers import OPTIMIZERS, get_optimizer
 
 #: Algorithm hyperparameter options: CLI flag -> constructor keyword.
 HYPERPARAMETER_FLAGS = {
@@ -41,6 +52,14 @@ HYPERPARAMETER_FLAGS = {
 
 class UsageError(Exception):
     """Bad command-line input (exit status 2)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: the message and where to find help."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``prog: error: message (see prog --help)`` to stderr and exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _value(text: str) -> Any:
@@ -87,6 +106,16 @@ def _nonneg_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 def _names(text: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
@@ -108,13 +137,13 @@ def _seeds(text: str) -> list[int]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``lra-edu``."""
-    p = argparse.ArgumentParser(prog="lra-edu", description="Local Representation Alignment, executable.")
+    p = Parser(prog="lra-edu", description="Local Representation Alignment, executable.")
     p.add_argument("--version", action="version", version=f"lra_edu {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     lemma = sub.add_parser("lemma", help="check Lemma 1 (backprop = target propagation) on random nets")
     lemma.add_argument("--json", action="store_true", help="print one JSON object")
-    lemma.add_argument("--seed", type=int, default=0)
+    lemma.add_argument("--seed", type=_nonneg_int, default=0)
 
     tr = sub.add_parser("train", help="train a network and print a summary")
     tr.add_argument("--algorithm", required=True, help=f"one of: {', '.join(ALGORITHMS)}")
@@ -138,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="training images held out for validation (default 10000; digits 300)",
     )
-    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--seed", type=_nonneg_int, default=0)
     tr.add_argument("--backend", choices=BACKENDS, default=None)
     tr.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     tr.add_argument("--track-angle", action="store_true", help="record the angle to backprop's update")
@@ -195,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     be = sub.add_parser("bench", help="measure training throughput (samples/s)")
     be.add_argument("--json", action="store_true")
-    be.add_argument("--seconds", type=float, default=3.0, help="timing budget per contender")
+    be.add_argument("--seconds", type=_positive_float, default=3.0, help="timing budget per contender")
     be.add_argument("--backend", choices=BACKENDS, default=None)
     be.add_argument(
         "--threads", type=_positive_int, default=None, help="BLAS threads for NumPy and PyTorch alike"
@@ -205,12 +234,99 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _hyperparameters(args: argparse.Namespace) -> dict[str, Any]:
     hp = {k[3:]: v for k, v in vars(args).items() if k.startswith("hp_")}
+    given = {key: f"{flag} {hp[key]}" for flag, key in HYPERPARAMETER_FLAGS.items() if key in hp}
     for item in args.set:
         key, sep, val = item.partition("=")
+        key = key.strip()
         if not sep or not key:
             raise UsageError(f"--set takes KEY=VALUE, got {item!r}")
-        hp[key.strip()] = _value(val)
+        if key in hp:
+            raise UsageError(f"{key} is given twice ({given[key]} and --set {item}); give it once")
+        hp[key] = _value(val)
+        given[key] = f"--set {item}"
     return hp
+
+
+def _print_json(obj: Any) -> None:
+    """Print ``obj`` as strict JSON: NaN and infinities become null."""
+    from lra_edu.experiments.report import json_safe
+
+    print(json.dumps(json_safe(obj), allow_nan=False))
+
+
+def _available_bytes() -> int | None:
+    """Memory available to a new allocation (Linux MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _check_memory(sizes: tuple[int, ...], dtype: str) -> None:
+    """Refuse a network whose weights, their float64 initial draw and one evaluation batch exceed memory."""
+    itemsize = 8 if dtype == "float64" else 4
+    layers = [a * b + b for a, b in itertools.pairwise(sizes)]
+    needed = sum(layers) * itemsize + max(layers) * 8 + 2 * 5000 * max(sizes) * itemsize
+    available = _available_bytes()
+    if available is not None and needed > available:
+        raise UsageError(
+            f"--hidden {','.join(map(str, sizes[1:-1]))}: the network {'-'.join(map(str, sizes))} "
+            f"needs at least {needed / 2**30:.1f} GiB of memory (weights and one 5000-sample "
+            f"evaluation batch), but {available / 2**30:.1f} GiB are available; choose smaller widths"
+        )
+
+
+def _check_out(out: str) -> None:
+    """Refuse an ``--out`` that is empty, not a directory, or not writable (before any training)."""
+    if not out.strip():
+        raise UsageError("--out is empty; give a results directory, e.g. --out results")
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a directory; give a directory for the results")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".lra-edu-write-test-")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as err:
+        raise UsageError(
+            f"--out {out}: cannot write there ({err.strerror or err}); give a writable directory"
+        ) from None
+
+
+def _check_scheduler(address: str) -> None:
+    """Refuse a ``--scheduler`` address that is malformed or where nothing answers (5 s at most)."""
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls"):
+        return
+    try:
+        host, port = parts.hostname, parts.port or 8786
+    except ValueError:
+        host = port = None
+    if not host or not port:
+        raise UsageError(f"--scheduler {address!r}: expected tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786")
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as err:
+        raise UsageError(
+            f"--scheduler {address}: no scheduler answers at {host}:{port} ({err.strerror or err}); "
+            f"start one with `dask scheduler`, or leave out --scheduler"
+        ) from None
+
+
+def _check_valid_sizes(experiment: Any, scale: str, dataset: str) -> None:
+    """Refuse an experiment whose validation split is larger than ``dataset``'s training set."""
+    n_train = TRAIN_SIZES[dataset]
+    too_big = sorted({r.valid_size for r in experiment.runs(scale) if (r.valid_size or 0) >= n_train})
+    if too_big:
+        raise UsageError(
+            f"{experiment.name} holds out {too_big[-1]} training images for validation (as its paper "
+            f"does), but {dataset} has only {n_train}; run it with --dataset fashion-mnist or mnist"
+        )
 
 
 def cmd_lemma(args: argparse.Namespace) -> int:
@@ -221,7 +337,7 @@ def cmd_lemma(args: argparse.Namespace) -> int:
     worst = max(r["worst_rel_diff"] for r in records)
     ok = worst <= 1e-9
     if args.json:
-        print(json.dumps({"worst_rel_diff": worst, "threshold": 1e-9, "ok": ok, "nets": records}))
+        _print_json({"worst_rel_diff": worst, "threshold": 1e-9, "ok": ok, "nets": records})
     else:
         for r in records:
             print(f"depth {r['depth']}  {r['unit']:<9} worst relative difference {r['worst_rel_diff']:.2e}")
@@ -240,6 +356,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.backend:
         set_backend(args.backend)
     algorithm = make_algorithm(args.algorithm, **_hyperparameters(args))
+    get_unit(args.activation)
+    parse_init(args.init)
+    get_optimizer(args.optimizer)
+    n_features = N_FEATURES.get(args.dataset.strip().lower())
+    if n_features is not None:
+        _check_memory((n_features, *args.hidden, 10), args.dtype)
     data = load_dataset(
         args.dataset, valid_size=args.valid_size, train_subset=args.train_subset, seed=args.seed
     )
@@ -273,7 +395,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "seconds": round(time.perf_counter() - start, 3),
     }
     if args.json:
-        print(json.dumps(summary))
+        _print_json(summary)
     else:
         f, b = summary["final"], summary["best_valid"]
         print(
@@ -296,6 +418,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.backend:
         set_backend(args.backend)
     experiment = get_experiment(args.experiment)
+    _check_valid_sizes(experiment, args.scale, args.dataset)
+    if args.scheduler is not None:
+        _check_scheduler(args.scheduler)
+    _check_out(args.out)
     trained: list[Any] = []
     try:
         paths = run_experiment(
@@ -324,11 +450,28 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Print (and write under the results directory) the paper-vs-ours report."""
-    from lra_edu.experiments import write_report
+    """Print the paper-vs-ours report and write it under the results directory (when writable)."""
+    from lra_edu.experiments.report import build_report, save_report
 
-    markdown, data = write_report(args.results)
-    print(json.dumps(data) if args.json else markdown)
+    root = Path(args.results)
+    if not root.is_dir():
+        raise UsageError(
+            f"results directory {args.results!r} does not exist or is not a directory; give the "
+            f"folder that `lra-edu run --out` wrote (default results)"
+        )
+    markdown, data = build_report(root)
+    if args.json:
+        _print_json(data)
+    else:
+        print(markdown)
+    try:
+        save_report(root, markdown, data)
+    except OSError as err:
+        print(
+            f"warning: could not write report.md and report.json under {root} ({err.strerror or err}); "
+            f"the report was printed only",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -340,7 +483,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         set_backend(args.backend)
     r = run_bench(seconds=args.seconds, threads=args.threads)
     if args.json:
-        print(json.dumps(r))
+        _print_json(r)
         return 0
     print(f"{r['network']}, batch {r['batch']}, {r['dtype']}, backend {r['backend']}, {r['cpu_count']} CPUs")
     for name, value in r["samples_per_s"].items():
@@ -377,13 +520,23 @@ def main(argv: list[str] | None = None) -> int:
     }
     command = commands[args.command]
     try:
+        if not getattr(args, "backend", None):
+            check_backend()
         return command(args)
     except (ValueError, TypeError, UsageError) as err:
-        print(f"lra-edu {args.command}: error: {err}", file=sys.stderr)
+        print(f"lra-edu {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
-    except (DatasetError, RuntimeError) as err:
-        print(f"lra-edu {args.command}: error: {err}", file=sys.stderr)
+    except (DatasetError, RuntimeError, OSError) as err:
+        print(f"lra-edu {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 1
+    except MemoryError as err:
+        print(f"lra-edu {args.command}: error: out of memory ({_one_line(err)})", file=sys.stderr)
+        return 1
+
+
+def _one_line(err: BaseException) -> str:
+    """The error's message on one line."""
+    return " ".join(str(err).split()) or type(err).__name__
 
 
 if __name__ == "__main__":

@@ -86,8 +86,9 @@ MAX_BYTES = {
 
 DEFAULT_VALID = {"digits": 300, "fashion-mnist": 10000, "mnist": 10000}
 
-#: Training images before the validation split is held out.
+#: Training images before the validation split is held out, and input features.
 TRAIN_SIZES = {"digits": 1497, "fashion-mnist": 60000, "mnist": 60000}
+N_FEATURES = {"digits": 64, "fashion-mnist": 784, "mnist": 784}
 
 
 class DatasetError(Exception):
@@ -219,8 +220,7 @@ def _read(path: Path, name: str, dataset: str) -> bytes:
             blob = f.read(limit + 1)
     except OSError as err:
         raise DatasetError(
-            f"{path}: cannot read it ({err.strerror or err}); fix its permissions or delete it "
-            f"to re-download"
+            f"{path}: cannot read it ({err.strerror or err}); fix its permissions or delete it to re-download"
         ) from None
     src = SOURCES[dataset]
     md5_ok = hashlib.md5(blob).hexdigest() == src["md5"][name]
