@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from lra_edu import __version__
+from lra_edu.activations import get_unit
 from lra_edu.algorithms import make_algorithm
 from lra_edu.atomic import write_atomic
 from lra_edu.backend import get_backend, to_numpy
@@ -66,6 +67,7 @@ def symmetric_layers(net: MLP) -> list[int]:
 
 
 def _status(net: MLP, history: History) -> str:
+    """A trained run's status: ``diverged``, ``no_symmetry_breaking`` or ``ok``."""
     if history.diverged:
         return "diverged"
     if symmetric_layers(net):
@@ -111,7 +113,7 @@ def run_one(
         track_angle=run.track_angle,
         checkpoint=_phase(checkpoint, 1),
     )
-    result: dict[str, Any] = {"phases": [{"algorithm": run.algorithm, **history.summary()}]}
+    phases = [(run.algorithm, history)]
     status = _status(net, history)
     if run.finetune is not None and status == "ok":
         ft_algorithm, ft_optimizer, ft_epochs = run.finetune
@@ -127,17 +129,30 @@ def run_one(
             track_angle=run.track_angle,
             checkpoint=_phase(checkpoint, 2),
         )
-        result["phases"].append({"algorithm": ft_algorithm, **ft_history.summary()})
+        phases.append((ft_algorithm, ft_history))
         status = _status(net, ft_history)
-    last = result["phases"][-1]
-    result.update(
-        status=status,
-        best_valid_epoch=last["best_valid"]["epoch"],
-        final=last["final"],
-        best=last["best_valid"],
-        curves=last["history"],
-        seconds=round(sum(p["seconds"] for p in result["phases"]), 3),
-    )
+    return _result(phases, status)
+
+
+def _result(phases: list[tuple[str, History]], status: str, ensemble: int | None = None) -> dict[str, Any]:
+    """A run's JSON-ready result from its training phases (algorithm, history) and its status.
+
+    The headline numbers (final, best, curves) are the last phase's; ``ensemble`` is the
+    size of the ensemble the run trained in, if any.
+    """
+    summaries = [{"algorithm": algorithm, **history.summary()} for algorithm, history in phases]
+    last = summaries[-1]
+    result: dict[str, Any] = {
+        "phases": summaries,
+        "status": status,
+        "best_valid_epoch": last["best_valid"]["epoch"],
+        "final": last["final"],
+        "best": last["best_valid"],
+        "curves": last["history"],
+        "seconds": round(sum(p["seconds"] for p in summaries), 3),
+    }
+    if ensemble is not None:
+        result["ensemble"] = ensemble
     return result
 
 
@@ -149,9 +164,18 @@ def ensemble_key(run: RunConfig, seed: int) -> tuple[Any, ...] | None:
     """Runs with equal keys can train together as one ensemble (None: train alone).
 
     Members may differ in seed, initializer and learning rate only; when the data is
-    a seeded subset the seed fixes the data, so it joins the key.
+    a seeded subset the seed fixes the data, so it joins the key. Runs that an ensemble
+    would not reproduce exactly train alone (see :mod:`lra_edu.ensemble`): stochastic
+    units (one noise stream for all members), and LRA that halts (``eps > 0``) with an
+    optimizer other than SGD (a halted member's zero update moves Adam's and RMSprop's
+    running averages).
     """
     if run.algorithm not in ENSEMBLE_SAFE or run.finetune or run.track_angle or run.samples > 1:
+        return None
+    if get_unit(run.unit).stochastic:
+        return None
+    halts = dict(run.hyperparameters).get("eps", 0) > 0
+    if halts and get_optimizer(run.optimizer).name != "sgd":
         return None
     data_seed = seed if (run.train_subset or run.test_subset) else None
     cfg = run.to_dict()
@@ -188,22 +212,10 @@ def run_group(
         dict(run.hyperparameters),
         checkpoint=_phase(checkpoint, 1),
     )
-    results = []
-    for r, history in enumerate(histories):
-        summary = {"algorithm": run.algorithm, **history.summary()}
-        results.append(
-            {
-                "phases": [summary],
-                "status": _status(member_network(ens, r), history),
-                "best_valid_epoch": summary["best_valid"]["epoch"],
-                "final": summary["final"],
-                "best": summary["best_valid"],
-                "curves": summary["history"],
-                "seconds": summary["seconds"],
-                "ensemble": len(jobs),
-            }
-        )
-    return results
+    return [
+        _result([(run.algorithm, history)], _status(member_network(ens, r), history), len(jobs))
+        for r, history in enumerate(histories)
+    ]
 
 
 def _payload(
