@@ -30,6 +30,7 @@ from lra_edu.datasets import Dataset
 from lra_edu.metrics import angle, evaluate, one_hot
 from lra_edu.mlp import MLP
 from lra_edu.optimizers import Optimizer, get_optimizer
+from lra_edu.progress import progress_bar
 
 SPLITS = ("train", "valid", "test")
 
@@ -94,11 +95,7 @@ def check_data(x: numpy.ndarray, labels: numpy.ndarray, n_features: int, n_class
 
 
 def _progress_bar(total: int, enabled: bool | str, desc: str) -> Any:
-    if enabled is False:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True)
+    return progress_bar(total, desc, enabled)
 
 
 def train(
@@ -128,7 +125,8 @@ def train(
     seed : int
         Seeds the batch order (the network's own seed fixes its initial weights).
     progress : bool or "auto"
-        Show a tqdm progress bar (a widget in notebooks, text in a terminal).
+        Show a tqdm progress bar (a widget in JupyterLab, text on a terminal); "auto"
+        shows one only where a person watches (:mod:`lra_edu.progress`).
     track_angle : bool
         Also compute backprop's update on every batch and record the mean angle.
     callback : callable, optional
