@@ -218,6 +218,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--columns", type=_names, default=None, help="only these table columns, comma-separated, e.g. 3,5"
     )
 
+    tune = sub.add_parser(
+        "tune",
+        help="run a tuning study of constants the papers leave unstated (resumable; "
+        "trials under OUT/tuning/); without a name, list the studies and their progress",
+    )
+    tune.add_argument("study", nargs="?", default=None, help="study name, e.g. lra-e-init")
+    tune.add_argument("--out", default="results", help="results directory (default results/)")
+    tune.add_argument("--workers", type=_positive_int, default=1, help="local worker processes (default 1)")
+    tune.add_argument("--backend", choices=BACKENDS, default=None)
+
     rep = sub.add_parser("report", help="paper-vs-ours tables from the results that exist")
     rep.add_argument("results", nargs="?", default="results", help="results directory (default results/)")
     rep.add_argument("--json", action="store_true", help="print the JSON report instead of Markdown")
@@ -449,6 +459,40 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    """Run (or resume) a tuning study, or list the studies with their stored trials."""
+    from lra_edu.experiments import run_experiment
+    from lra_edu.experiments.tuning import STUDIES, choose, describe, get_study, study_results, tuning_dir
+
+    if args.study is None:
+        for name, study in STUDIES.items():
+            results = study_results(study, args.out) if Path(args.out).is_dir() else []
+            chosen = choose(study, results)
+            state = f"chosen: {chosen['setting']}" if chosen else f"{len(results)} trials stored"
+            print(f"{name:14s} {study.experiment:18s} {study.budget}; {state}")
+        return 0
+    study = get_study(args.study)
+    if args.backend:
+        set_backend(args.backend)
+    _check_out(args.out)
+    try:
+        run_experiment(
+            study.spec,
+            "tune",
+            "fashion-mnist",
+            study.seeds,
+            tuning_dir(args.out),
+            progress=True,
+            workers=args.workers,
+            ensembles=False,
+        )
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+    print(describe(study, study_results(study, args.out)))
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Print the paper-vs-ours report and write it under the results directory (when writable)."""
     from lra_edu.experiments.report import build_report, save_report
@@ -515,6 +559,7 @@ def main(argv: list[str] | None = None) -> int:
         "lemma": cmd_lemma,
         "train": cmd_train,
         "run": cmd_run,
+        "tune": cmd_tune,
         "report": cmd_report,
         "bench": cmd_bench,
     }

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
+from lra_edu.algorithms.lra_e import PRESETS as LRA_E_PRESETS
 from lra_edu.experiments.runner import run_experiment
 from lra_edu.experiments.spec import Scale
 from lra_edu.experiments.tuning import (
@@ -15,6 +17,8 @@ from lra_edu.experiments.tuning import (
     get_study,
     grid,
     sensitivity,
+    spec_mismatches,
+    study_results,
     summarize,
     trial_score,
 )
@@ -136,3 +140,41 @@ def test_a_study_runs_with_the_experiment_runner(tmp_path):
 
     results = load_results(tmp_path)
     assert choose(study, results)["setting"] in settings
+
+
+REPOSITORY_RESULTS = Path(__file__).resolve().parents[1] / "results"
+
+
+@pytest.mark.parametrize("name", [name for name, study in STUDIES.items() if study.targets])
+def test_specs_use_the_setting_their_study_chose(name):
+    study = STUDIES[name]
+    chosen = choose(study, study_results(study, REPOSITORY_RESULTS))
+    if chosen is None:
+        pytest.skip(f"{name}: not every trial is stored under results/tuning (run `lra-edu tune {name}`)")
+    assert spec_mismatches(study, study.settings[chosen["setting"]]) == []
+
+
+def test_lra_e_paper_preset_is_the_chosen_initial_scale():
+    study = STUDIES["lra-e-init"]
+    chosen = choose(study, study_results(study, REPOSITORY_RESULTS))
+    if chosen is None:
+        pytest.skip("lra-e-init: not every trial is stored under results/tuning")
+    values = study.values[chosen["setting"]]
+    preset = LRA_E_PRESETS["paper"]
+    assert preset["init"] == f"gaussian:{values['std']}"
+    assert (preset["sigma_e"], preset["gamma"]) == (values["std"], values["gamma"])
+    # The literal reading of "variance 0.05" stays available by name.
+    assert LRA_E_PRESETS["paper_variance"]["init"] == "gaussian:0.2236"
+
+
+def test_cli_lists_studies_and_refuses_an_unknown_one(tmp_path):
+    import subprocess
+    import sys
+
+    listed = subprocess.run(
+        [sys.executable, "-m", "lra_edu", "tune", "--out", str(tmp_path)], capture_output=True, text=True
+    )
+    assert listed.returncode == 0
+    assert all(name in listed.stdout for name in STUDIES)
+    bad = subprocess.run([sys.executable, "-m", "lra_edu", "tune", "nope"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "valid studies" in bad.stderr and "Traceback" not in bad.stderr

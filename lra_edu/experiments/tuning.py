@@ -63,6 +63,9 @@ class Study:
         Seeds of every trial.
     values : dict
         ``{label: {constant: value}}``: what each setting sets, for sensitivity plots.
+    targets : tuple of (experiment name, algorithm)
+        The runs that take the chosen setting: every run of that algorithm in that
+        experiment's grid (empty for a study that only checks).
     """
 
     name: str
@@ -75,6 +78,7 @@ class Study:
     seeds: tuple[int, ...] = TUNE_SEEDS
     notes: str = ""
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    targets: tuple[tuple[str, str], ...] = ()
     spec: Experiment = field(init=False)
 
     def __post_init__(self) -> None:
@@ -187,6 +191,7 @@ LRA_E_INIT = _register(
         contexts=_e7_base((3, 8)),
         settings=_lra_e_settings,
         values=_lra_e_values,
+        targets=(("update-angles", "lra_e"), ("depth-sweep", "lra_e"), ("optimizers", "lra_e")),
         notes="The error weights E start at the same scale as the weights (both are 'the parameters').",
     )
 )
@@ -242,6 +247,7 @@ EQUIL_PROP = _register(
         contexts=_e7_base((3,)),
         settings=_ep_settings,
         values=_ep_values,
+        targets=(("depth-sweep", "equil_prop"),),
         seeds=(0,),
         notes="One seed: a trial costs 3 to 6 minutes of one core.",
     )
@@ -255,19 +261,20 @@ _fdbk_settings, _fdbk_values = grid(
     beta=(1.0, 0.3, 0.1),
     c1=(5.0, 50.0),
     c2=(20.0, None),
-    sigma_e=(1.0, 0.5),
+    sigma_e=(1.0,),
 )
 LRA_FDBK_CAPS = _register(
     Study(
         "lra-fdbk-caps",
-        "LRA-fdbk: target step β, norm caps c1 and c2, feedback scale σ_E",
+        "LRA-fdbk: target step β and the norm caps c1 and c2",
         "E2",
-        "[LRA18] gives no values for β, c1, c2 or the scale of E ('standard Gaussian' in §3.5); "
-        "its §2.5 says parameter updates are rescaled to norm c1.",
+        "[LRA18] gives no values for β, c1 or c2; its §2.5 says parameter updates are rescaled to "
+        "norm c1. E is a standard Gaussian (§3.5), so σ_E = 1 is kept.",
         base={"algorithm": "lra_fdbk", "hidden": (128,) * 8, "optimizer": "sgd:0.01"},
         contexts=_e2_contexts(),
         settings=_fdbk_settings,
         values=_fdbk_values,
+        targets=(("init-robustness", "lra_fdbk"),),
         seeds=(0,),
     )
 )
@@ -285,6 +292,7 @@ DTP_E2_RATE = _register(
         contexts=_e2_contexts(),
         settings=_dtp_settings,
         values=_dtp_values,
+        targets=(("init-robustness", "dtp"),),
     )
 )
 
@@ -384,3 +392,72 @@ def sensitivity(study: Study, results: Sequence[dict[str, Any]]) -> dict[str, li
                 points.append({"value": values[constant], "setting": label, "scores": dict(trials[label])})
         out[constant] = points
     return out
+
+
+def spec_mismatches(study: Study, fields: dict[str, Any]) -> list[str]:
+    """Where the experiment specs differ from a setting's ``fields`` (``[]``: they agree).
+
+    Checks every run of each of ``study.targets`` at every scale: each field the setting
+    fixes must have the setting's value, and each hyperparameter must be the value the
+    run's algorithm actually uses (given in the spec or its default).
+    """
+    from lra_edu.algorithms import make_algorithm
+    from lra_edu.experiments.catalog import EXPERIMENTS
+
+    problems = []
+    for name, algorithm in study.targets:
+        experiment = EXPERIMENTS[name]
+        for scale in experiment.scales:
+            for run in experiment.runs(scale):
+                if run.algorithm != algorithm:
+                    continue
+                for key, want in fields.items():
+                    if key == "hyperparameters":
+                        algo = make_algorithm(run.algorithm, **dict(run.hyperparameters))
+                        used = algo.hyperparameter_values()
+                        problems += [
+                            f"{name} {scale} {run.run_id}: {k} = {used.get(k)!r}, tuned {v!r}"
+                            for k, v in want
+                            if used.get(k) != v
+                        ]
+                    elif getattr(run, key) != want:
+                        have = getattr(run, key)
+                        problems.append(f"{name} {scale} {run.run_id}: {key} = {have!r}, tuned {want!r}")
+    return problems
+
+
+def describe(study: Study, results: Sequence[dict[str, Any]], top: int = 5) -> str:
+    """A Markdown summary of a study: its budget, the best settings and the choice."""
+    rows = summarize(study, results)
+    done = sum(r["trials"] for r in rows)
+    total = len(study.settings) * len(study.contexts) * len(study.seeds)
+    if done == 0:
+        return f"*No trials of `{study.name}` are stored yet: run `lra-edu tune {study.name}`.*"
+    contexts = list(study.contexts)
+    head = "| setting | score | " + " | ".join(contexts) + " |\n|---|---|" + "---|" * len(contexts)
+    ranked = sorted((r for r in rows if r["score"] is not None), key=lambda r: r["score"])
+    first = rows[0]
+    shown = ranked[:top] + ([first] if first not in ranked[:top] and first["score"] is not None else [])
+    lines = [head]
+    for r in shown:
+        cells = " | ".join(f"{r['contexts'][c]:.1f}" if c in r["contexts"] else "–" for c in contexts)
+        mark = " (the paper's reading)" if r is first else ""
+        lines.append(f"| {r['setting']}{mark} | {r['score']:.1f} | {cells} |")
+    chosen = choose(study, results)
+    text = [
+        f"Budget: {study.budget} ({done} of {total} stored). Score: best validation error (%), "
+        f"mean over contexts and seeds; the {len(shown)} best settings:",
+        "",
+        "\n".join(lines),
+        "",
+    ]
+    if chosen is None:
+        text.append(f"*{total - done} trials are still missing; no choice is made until all are stored.*")
+    else:
+        seed_note = (
+            f" (seed-to-seed spread within a context: ±{chosen['seed_std']:.1f} points)"
+            if chosen["seed_std"] is not None
+            else " (one seed per trial)"
+        )
+        text.append(f"**Chosen: {chosen['setting']}**, score {chosen['score']:.1f}%{seed_note}.")
+    return "\n".join(text)
