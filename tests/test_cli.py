@@ -99,7 +99,7 @@ def test_python_dash_m_and_bench():
 def test_report_and_run_errors(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "# Reproduction report" in out and "not run (paper 13.27)" in out
+    assert "# Reproduction report" in out and "not run / 13.27" in out
     assert (tmp_path / "report.md").exists() and (tmp_path / "report.json").exists()
     assert main(["run", "E42", "--out", str(tmp_path)]) == 2
     assert "valid experiments" in capsys.readouterr().err

@@ -7,8 +7,12 @@ import pytest
 from lra_edu.experiments import EXPERIMENTS, Experiment, RunConfig, Scale, get_experiment, run_experiment
 from lra_edu.experiments import runner as runner_mod
 from lra_edu.experiments.report import (
+    default_results_dir,
     experiment_report,
+    ours_and_paper,
     scale_description,
+    seed_count_phrase,
+    seeds_phrase,
     stored_results,
     write_report,
 )
@@ -128,7 +132,7 @@ def test_failure_is_a_result(tmp_path):
 def test_zero_init_backprop_is_marked_as_cannot_break_symmetry(tmp_path):
     run_experiment(tiny(), "quick", "digits", out=tmp_path, progress=False)
     md, _ = write_report(tmp_path, [tiny()])
-    assert "X (" in md and "(paper X)" in md and "(paper 5.0)" in md
+    assert "X (" in md and "/ X |" in md and "/ 5.0 |" in md
     assert (tmp_path / "report.md").exists() and json.loads((tmp_path / "report.json").read_text())
     assert symmetric_layers(MLP((4, 3, 2), init="zeros")) == [1]
     assert symmetric_layers(MLP((4, 3, 2), init="gaussian:1")) == []
@@ -136,7 +140,7 @@ def test_zero_init_backprop_is_marked_as_cannot_break_symmetry(tmp_path):
 
 def test_report_marks_missing_cells_with_the_command_that_fills_them():
     md, _ = experiment_report(EXPERIMENTS["init-robustness"], [])
-    assert "not run (paper 13.27)" in md
+    assert "not run / 13.27" in md
     assert "lra-edu run init-robustness --scale paper --dataset mnist" in md
 
 
@@ -153,7 +157,7 @@ def test_report_states_how_a_full_scale_differs_from_the_paper(tmp_path):
         "best": {"test_error": 50.0},
     }
     md, _ = experiment_report(e2, [result])
-    assert "ours at **full** scale (full data, 20 of the paper's 100 epochs), 1 seed(s)" in md
+    assert "ours at **full** scale (full data, 20 of the paper's 100 epochs), 1 seed)" in md
 
 
 def test_atomic_write_replaces_whole_file(tmp_path):
@@ -234,3 +238,21 @@ def test_stored_results_are_the_full_data_scales(tmp_path):
     assert scale_description(e2, "paper") == "the paper's settings, 100 epochs"
     with pytest.raises(ValueError, match="valid scales"):
         scale_description(e2, "huge")
+
+
+def test_table_cells_and_seed_phrases_read_as_words():
+    assert ours_and_paper("12.85 ± 0.50", 12.94) == "12.85\u00a0±\u00a00.50 / 12.94"
+    assert ours_and_paper("not run", "X") == "not run / X"
+    assert seeds_phrase([0]) == "1 seed (0)"
+    assert seeds_phrase({2, 0, 1}) == "3 seeds (0, 1, 2)"
+    assert seeds_phrase([]) == "no seeds"
+    assert seed_count_phrase([1]) == "1 seed" and seed_count_phrase([1, 3]) == "1/3 seeds"
+
+
+def test_results_dir_formats_relative_to_the_repository(monkeypatch, tmp_path):
+    monkeypatch.delenv("LRA_EDU_RESULTS", raising=False)
+    path = default_results_dir()
+    assert f"{path}" == "results" and path.is_absolute() and str(path).endswith("results")
+    assert f"{path / 'e1' / 'paper'}" == "results/e1/paper"
+    monkeypatch.setenv("LRA_EDU_RESULTS", str(tmp_path))
+    assert f"{default_results_dir()}" == str(tmp_path)

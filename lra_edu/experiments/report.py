@@ -154,6 +154,30 @@ def _fmt(summary: dict[str, Any] | None) -> str:
     return text
 
 
+CELL_LEGEND = "ours / paper"
+
+
+def ours_and_paper(ours: str, paper: Any) -> str:
+    """One table cell, ours then the paper's (see ``CELL_LEGEND``), e.g. ``"12.85 / 12.94"``.
+
+    Non-breaking spaces keep a value and its ``± std`` together when a narrow column wraps.
+    """
+    return f"{ours} / {paper}".replace(" ± ", "\u00a0±\u00a0")
+
+
+def seed_count_phrase(counts: list[int]) -> str:
+    """How many seeds the cells of a table have: ``"1 seed"``, ``"3 seeds"``, ``"1/3 seeds"``."""
+    return f"{'/'.join(map(str, counts))} seed{'' if counts == [1] else 's'}"
+
+
+def seeds_phrase(seeds: Any) -> str:
+    """Which seeds were run: ``"1 seed (0)"``, ``"3 seeds (0, 1, 2)"``, ``"no seeds"``."""
+    ids = sorted(seeds)
+    if not ids:
+        return "no seeds"
+    return f"{len(ids)} seed{'' if len(ids) == 1 else 's'} ({', '.join(map(str, ids))})"
+
+
 def experiment_report(experiment: Experiment, results: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
     """Markdown and JSON report of one experiment."""
     agg = aggregate(experiment, results)
@@ -181,8 +205,7 @@ def experiment_report(experiment: Experiment, results: list[dict[str, Any]]) -> 
                 cols += sorted({c[2] for c in ours if c[0] == table} - set(cols), key=_natural)
                 seeds = sorted({v["seeds"] for c, v in ours.items() if c[0] == table})
                 where = (
-                    f"ours at **{scale}** scale{_scale_words(experiment, scale)}, "
-                    f"{'/'.join(map(str, seeds))} seed(s)"
+                    f"ours at **{scale}** scale{_scale_words(experiment, scale)}, {seed_count_phrase(seeds)}"
                     if scale
                     else "**not run here**"
                 )
@@ -200,7 +223,7 @@ def experiment_report(experiment: Experiment, results: list[dict[str, Any]]) -> 
                         p = paper.get(r, {}).get(c)
                         o = ours.get((table, r, c))
                         ours_txt = _fmt(o)
-                        cells.append(ours_txt if p is None else f"{ours_txt} (paper {p})")
+                        cells.append(ours_txt if p is None else ours_and_paper(ours_txt, p))
                         table_json["rows"].setdefault(r, {})[c] = {"ours": o, "paper": p}
                     lines.append(f"| {r} | " + " | ".join(cells) + " |")
                 lines.append("")
@@ -220,7 +243,7 @@ def build_report(
     parts = [
         "# Reproduction report",
         "",
-        "Each cell: ours (paper). Ours is the mean ± std over the seeds run; the scale is in each heading. "
+        f"Each cell: {CELL_LEGEND}. Ours is the mean ± std over the seeds run; the scale is in each heading. "
         "Paper numbers are the papers' own, restated in SPEC.md.",
         "",
     ]
