@@ -82,16 +82,32 @@ def _nan_last(v: float | None) -> float:
     return math.inf if v is None or math.isnan(v) else v
 
 
-def check_data(x: numpy.ndarray, labels: numpy.ndarray, n_features: int, n_classes: int) -> None:
-    """Validate a split: shapes, finite values, labels in range; raise ValueError if not."""
+def check_data(
+    x: numpy.ndarray, labels: numpy.ndarray, n_features: int, n_classes: int, split: str = ""
+) -> None:
+    """Validate a split: arrays of matching shapes, finite inputs, integer labels in range.
+
+    Raises TypeError for something that is not an array, ValueError otherwise; the
+    message names ``split`` when given.
+    """
+    where = f"{split} split: " if split else ""
+    for name, a in (("inputs", x), ("labels", labels)):
+        if not hasattr(a, "shape") or not hasattr(a, "dtype"):
+            raise TypeError(f"{where}{name} must be an array (numpy.asarray(...)), got {type(a).__name__}")
     if x.ndim != 2 or x.shape[1] != n_features:
-        raise ValueError(f"inputs must have shape (N, {n_features}), got {x.shape}")
+        raise ValueError(f"{where}inputs must have shape (N, {n_features}), got {x.shape}")
     if labels.shape != (x.shape[0],):
-        raise ValueError(f"labels must have shape ({x.shape[0]},), got {labels.shape}")
+        raise ValueError(f"{where}labels must have shape ({x.shape[0]},), got {labels.shape}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{where}no samples; every split needs at least one")
+    if labels.dtype.kind not in "iu":
+        raise ValueError(
+            f"{where}labels must be integer class indices 0..{n_classes - 1}, got dtype {labels.dtype}"
+        )
     if not numpy.isfinite(x).all():
-        raise ValueError("inputs contain NaN or infinite values; clean the data first")
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(f"labels must lie in 0..{n_classes - 1}, got {labels.min()}..{labels.max()}")
+        raise ValueError(f"{where}inputs contain NaN or infinite values; clean the data first")
+    if labels.min() < 0 or labels.max() >= n_classes:
+        raise ValueError(f"{where}labels must lie in 0..{n_classes - 1}, got {labels.min()}..{labels.max()}")
 
 
 def _progress_bar(total: int, enabled: bool | str, desc: str) -> Any:
@@ -196,7 +212,7 @@ def fit(
     if len(rngs) != members:
         raise ValueError(f"one batch-order RNG per member is needed: {members} members, {len(rngs)} RNGs")
     for s in splits:
-        check_data(*data.split(s), data.n_features, data.n_classes)
+        check_data(*data.split(s), data.n_features, data.n_classes, s)
     own_opt = copy.deepcopy(optimizer)
     histories = [History() for _ in range(members)]
     fingerprint = {
