@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import math
 import os
+import pickle
 import socket
 import struct
 import subprocess
@@ -585,3 +587,45 @@ def test_numpy_widths_are_stored_as_python_ints():
     net = MLP((np.int64(64), np.int32(4), 10))
     assert net.sizes == (64, 4, 10) and all(type(n) is int for n in net.sizes)
     json.dumps(list(net.sizes))
+
+
+# ---------------------------------------------------------------- checkpoint files
+
+
+class _Planted:
+    """Unpickling this touches ``marker``: proof that a loader ran code from a file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def _npz(**members) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **members)
+    return buffer.getvalue()
+
+
+CHECKPOINTS = {
+    "garbage": lambda marker: b"\x00garbage",
+    "empty": lambda marker: b"",
+    "pickle": lambda marker: pickle.dumps(_Planted(marker)),
+    "npz with a pickled object": lambda marker: _npz(state=np.array([_Planted(marker)], dtype=object)),
+    "npz whose state is not JSON": lambda marker: _npz(state=np.frombuffer(b"not json", np.uint8)),
+    "npz of another format": lambda marker: _npz(state=np.frombuffer(b'{"format": "x"}', np.uint8)),
+}
+
+
+@pytest.mark.parametrize("case", list(CHECKPOINTS))
+def test_bad_checkpoint_is_refused_without_running_code_or_changing_it(digits, tmp_path, case):
+    marker = tmp_path / "code-ran"
+    path = tmp_path / "run.ckpt"
+    path.write_bytes(CHECKPOINTS[case](marker))
+    before = snapshot(tmp_path)
+    with pytest.raises(ValueError) as err:
+        train(_net(), make_algorithm("bp"), digits, epochs=1, checkpoint=path, progress=False)
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+    assert not marker.exists()
+    assert snapshot(tmp_path) == before
