@@ -147,7 +147,7 @@ def lra_e_dashboard(
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
     axes[0].plot(range(len(test_error)), [float(v) for v in test_error])
     axes[0].set(xlabel="epoch", ylabel="test error (%)", title="test error", ylim=(0, 100))
-    axes[1].plot(range(len(e_angles)), [float(v) for v in e_angles], label=r"$\angle(E_l, W_l^\top)$, mean")
+    axes[1].plot(range(len(e_angles)), [float(v) for v in e_angles], label=r"$\angle(\tilde E_l, W_l^\top)$, mean")
     axes[1].plot(range(1, len(bp_angle) + 1), [float(v) for v in bp_angle], label="update vs backprop")
     axes[1].axhline(90, color="0.6", linestyle=":")
     axes[1].set(xlabel="epoch", ylabel="degrees", title="angles", ylim=(0, 100))

@@ -70,9 +70,9 @@ def plot_sigma_log(
     xs = [(i + 1) * scale for i in range(len(sigma_log))]
     ax = _axes(ax, (5.5, 3.5))
     for k in reversed(keys):
-        ax.plot(xs, [float(r[k]) for r in sigma_log], linewidth=1, label=rf"$\sigma_{{{k.split('_')[1]}}}$")
+        ax.plot(xs, [float(r[k]) for r in sigma_log], linewidth=1, label=rf"$\nu_{{{k.split('_')[1]}}}$")
     if floor is not None:
-        ax.axhline(floor, color="k", linestyle="--", linewidth=1, label=r"floor $\sigma_{\min}$")
+        ax.axhline(floor, color="k", linestyle="--", linewidth=1, label=r"floor $\nu_{\min}$")
     ax.set_yscale("log")
     ax.set(xlabel="epoch" if steps_per_epoch else "update", ylabel="noise std", title=title)
     ax.legend(fontsize=8)
@@ -91,7 +91,7 @@ def plot_relaxation(trace: Mapping[str, Sequence[Any]], ax: Axes | None = None, 
     steps = list(range(len(phases)))
     free = [i for i, p in enumerate(phases) if p in ("start", "free")]
     nudged = [i for i, p in enumerate(phases) if p == "nudged"]
-    ax.plot(free, [trace["energy"][i] for i in free], marker="o", markersize=3, label=r"free phase: $E$")
+    ax.plot(free, [trace["energy"][i] for i in free], marker="o", markersize=3, label=r"free phase: $\mathcal{E}$")
     if nudged:
         span = [free[-1], *nudged]
         ax.plot(
@@ -99,7 +99,7 @@ def plot_relaxation(trace: Mapping[str, Sequence[Any]], ax: Axes | None = None, 
             [trace["total"][i] for i in span],
             marker="s",
             markersize=3,
-            label=r"nudged phase: $F = E + \beta C$",
+            label=r"nudged phase: $F = \mathcal{E} + \zeta C$",
         )
         ax.axvspan(free[-1], steps[-1], color="0.93", zorder=0)
     ax.set(xlabel="relaxation step", ylabel="energy (batch mean)", title=title)
