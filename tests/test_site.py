@@ -33,6 +33,9 @@ CONSOLE_ALLOWED = (
     "@jupyter-widgets/html-manager/dist/",
 )
 
+# Largest page (HTML with embedded widget states and their images) a reader should download.
+PAGE_BYTES = 3_000_000
+
 # A code cell draws if it shows a pyplot figure, calls a plotting helper or builds a widget.
 DRAWS = re.compile(r"\bplt\.show\(|\bplot_\w+\(|\bexplore\(|_dashboard\(|\bdisplay\(fig")
 # A machine path: the repository's location or a home/temporary directory.
@@ -87,8 +90,8 @@ def draws(page: str) -> bool:
 
 
 def shows_pyplot(page: str) -> int:
-    """How many code cells end a figure with ``plt.show()`` (each must give an image)."""
-    return sum("plt.show()" in s for s in code_sources(page))
+    """How many code cells call ``plt.show()`` unconditionally (not indented): each must give an image."""
+    return sum(bool(re.search(r"^plt\.show\(\)", s, re.M)) for s in code_sources(page))
 
 
 @cache
@@ -181,6 +184,9 @@ def test_page_reads_clean(reader, page):
         problems.append("the notebook draws figures but the page shows no image")
     if view["images"] < shows_pyplot(page):
         problems.append(f"{shows_pyplot(page)} cells call plt.show() but only {view['images']} images load")
+    size = html_path(page).stat().st_size
+    if size > PAGE_BYTES:
+        problems.append(f"the page weighs {size / 1e6:.1f} MB, over {PAGE_BYTES / 1e6:.0f} MB")
     if view["no_alt"]:
         problems.append(f"{view['no_alt']} figures without alt text (cell metadata mystnb.image.alt)")
     if view["overflow"] > 2:
