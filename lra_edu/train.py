@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -199,10 +200,11 @@ def fit(
     (the seed, the members); ``callback`` receives each epoch's records, one per member
     (None for a member that has stopped). Other parameters as in :func:`train`.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
         raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    epochs, batch_size = int(epochs), int(batch_size)
     if net.sizes[0] != data.n_features or net.sizes[-1] != data.n_classes:
         raise ValueError(
             f"the network {net.sizes} does not fit the data ({data.n_features} features, "

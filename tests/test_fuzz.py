@@ -487,6 +487,10 @@ def _net():
     return MLP((64, 4, 10))
 
 
+def _tiny():
+    return load_dataset("digits", train_subset=20)
+
+
 API_CASES = [
     ("valid_size=True", lambda d: load_dataset("digits", valid_size=True), ValueError, "valid_size"),
     (
@@ -573,6 +577,11 @@ NUMPY_SCALARS = [
     ("load_dataset seed", lambda: load_dataset("digits", train_subset=20, seed=np.uint8(3))),
     ("MLP widths", lambda: MLP((np.int64(64), np.int32(4), 10), ensemble=np.int64(2))),
     ("SGD rate", lambda: SGD(np.float32(0.1))),
+    ("hyperparameters", lambda: make_algorithm("lra_fdbk", K=np.int64(2), beta=np.float32(0.1))),
+    (
+        "train epochs and batch size",
+        lambda: train(_net(), make_algorithm("bp"), _tiny(), epochs=np.int64(1), batch_size=np.int32(20)),
+    ),
     ("Adam settings", lambda: Adam(np.float64(0.001), beta1=np.float32(0.5), eps=np.float64(1e-7))),
     ("RMSprop settings", lambda: RMSprop(np.float32(0.001), rho=np.float64(0.9))),
 ]
@@ -583,10 +592,12 @@ def test_numpy_scalars_are_accepted_where_python_numbers_are(name, call):
     call()
 
 
-def test_numpy_widths_are_stored_as_python_ints():
+def test_numpy_scalars_are_stored_as_python_numbers():
     net = MLP((np.int64(64), np.int32(4), 10))
     assert net.sizes == (64, 4, 10) and all(type(n) is int for n in net.sizes)
-    json.dumps(list(net.sizes))
+    values = make_algorithm("lra_fdbk", K=np.int64(2), beta=np.float32(0.5)).hyperparameter_values()
+    assert type(values["K"]) is int and type(values["beta"]) is float
+    json.dumps([list(net.sizes), values])
 
 
 # ---------------------------------------------------------------- checkpoint files

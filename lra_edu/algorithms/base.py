@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -92,8 +93,8 @@ class Algorithm(ABC):
 
 
 def check_positive(name: str, value: float, allow_zero: bool = False) -> float:
-    """Validate a real hyperparameter: finite and > 0 (or >= 0)."""
-    ok = isinstance(value, (int, float)) and math.isfinite(value)
+    """Validate a real hyperparameter (NumPy scalars included): finite and > 0 (or >= 0)."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
     ok = ok and (value >= 0 if allow_zero else value > 0)
     if not ok:
         bound = ">= 0" if allow_zero else "> 0"
@@ -102,10 +103,10 @@ def check_positive(name: str, value: float, allow_zero: bool = False) -> float:
 
 
 def check_int(name: str, value: int, minimum: int = 1) -> int:
-    """Validate an integer hyperparameter ``>= minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    """Validate an integer hyperparameter ``>= minimum`` (NumPy integers included)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
+    return int(value)
 
 
 def batch_size(x: Array) -> int:
