@@ -117,3 +117,16 @@ def test_equil_prop_refuses_discrete_units():
 
     with pytest.raises(ValueError, match="non-differentiable"):
         make_algorithm("equil_prop").setup(MLP((4, 4, 2), "hard_sigmoid+heaviside"), RNG(0))
+
+
+def test_rate_ratio_scales_each_layer_by_its_power_and_one_is_the_plain_rule():
+    net, x, t = problem()
+    one = make_algorithm("equil_prop").step(net, x, t).grads
+    plain = make_algorithm("equil_prop", rate_ratio=1.0).step(net, x, t).grads
+    four = make_algorithm("equil_prop", rate_ratio=4.0).step(net, x, t).grads
+    n = net.n_layers
+    for key in one:
+        assert np.array_equal(plain[key], one[key])  # ratio 1 is exactly the single-rate rule
+        np.testing.assert_allclose(four[key], one[key] * 4.0 ** (n - int(key[1:])), rtol=1e-12)
+    with pytest.raises(ValueError, match="rate_ratio"):
+        make_algorithm("equil_prop", rate_ratio=0.0)

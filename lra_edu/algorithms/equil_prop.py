@@ -183,9 +183,9 @@ class EquilProp(Algorithm):
         for l in range(1, n + 1):
             # dW_l = (rho(s0_{l-1})^T rho(s0_l) - rho(sb_{l-1})^T rho(sb_l)) / (beta B)
             contrast = r0[l - 1].swapaxes(-1, -2) @ r0[l] - rb[l - 1].swapaxes(-1, -2) @ rb[l]
-            scale = self.rate_ratio ** (n - l) / (self.beta * m)  # per-layer rate, relative to the top
-            grads[f"W{l}"] = contrast * scale
-            grads[f"b{l}"] = (r0[l] - rb[l]).sum(axis=-2) * scale
+            rate = self.rate_ratio ** (n - l)  # per-layer rate, relative to the top layer's
+            grads[f"W{l}"] = contrast / (self.beta * m) * rate
+            grads[f"b{l}"] = (r0[l] - rb[l]).sum(axis=-2) / (self.beta * m) * rate
         cost = per_member((0.5 * ((t - free[n]) ** 2).sum(axis=-1)).mean(axis=-1))
         loss = per_member((-(t * xp_of(x).log(_probabilities(free[n]))).sum(axis=-1)).mean(axis=-1))
         diagnostics = {"depth": float(n), "discrepancy": cost, "loss": loss, "free_residual": residual}
