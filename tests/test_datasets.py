@@ -131,3 +131,11 @@ def test_debian_fashion_mnist_passes_its_checksums():
     d = load_dataset("fashion-mnist", download=False)
     assert (len(d.y_train), len(d.y_valid), len(d.y_test)) == (50000, 10000, 10000)
     assert d.x_train.shape[1] == 784 and set(np.unique(d.y_test)) == set(range(10))
+
+
+def test_multi_member_gzip_is_read_whole_and_padding_ignored(tmp_path):
+    raw = idx_bytes(np.arange(30) % 10)
+    blob = gzip.compress(raw[:11]) + gzip.compress(raw[11:]) + bytes(8)
+    assert datasets._gunzip(blob, len(raw), "x.gz") == raw
+    with pytest.raises(CorruptDatasetError, match="more than 37 bytes"):
+        datasets._gunzip(blob, len(raw) - 1, "x.gz")
