@@ -34,6 +34,30 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     return new
 
 
+def _floats(values: Any) -> list[float]:
+    """The values of an array or sequence (either backend) as a flat list of host floats."""
+    return [float(v) for v in to_numpy(values).ravel()]
+
+
+def _finish(
+    ax: Axes,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    logx: bool = False,
+    logy: bool = False,
+    legend_size: float | None = None,
+) -> Axes:
+    """Axis scales, labels, title and legend of a line plot; returns ``ax``."""
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend(fontsize=legend_size)
+    return ax
+
+
 def plot_lemma1_grid(
     records: Sequence[Mapping[str, Any]],
     ax: Axes | None = None,
@@ -91,22 +115,16 @@ def plot_sweep(
     logy: bool = False,
 ) -> Axes:
     """Line plot of several named series against one shared ``x`` (a parameter sweep)."""
-    xs = [float(v) for v in to_numpy(x).ravel()]
+    xs = _floats(x)
     if not series:
         raise ValueError("plot_sweep needs at least one series")
     ax = _axes(ax, (5.5, 3.5))
     for name, ys in series.items():
-        yv = [float(v) for v in to_numpy(ys).ravel()]
+        yv = _floats(ys)
         if len(yv) != len(xs):
             raise ValueError(f"series {name!r} has {len(yv)} values but x has {len(xs)}")
         ax.plot(xs, yv, marker="o", markersize=3, label=name)
-    if logx:
-        ax.set_xscale("log")
-    if logy:
-        ax.set_yscale("log")
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    ax.legend()
-    return ax
+    return _finish(ax, xlabel, ylabel, title, logx, logy)
 
 
 def plot_histograms(

@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from lra_edu.backend import to_numpy
-from lra_edu.plots import _axes
+from lra_edu.plots import _axes, _finish
 
 
 def plot_band(
@@ -44,11 +44,7 @@ def plot_band(
         (line,) = ax.plot(xs, a.mean(axis=0), label=name)
         if a.shape[0] > 1:
             ax.fill_between(xs, a.min(axis=0), a.max(axis=0), color=line.get_color(), alpha=0.2)
-    if logy:
-        ax.set_yscale("log")
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    ax.legend()
-    return ax
+    return _finish(ax, xlabel, ylabel, title, logy=logy)
 
 
 def plot_discrepancy(
@@ -147,7 +143,8 @@ def lra_e_dashboard(
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
     axes[0].plot(range(len(test_error)), [float(v) for v in test_error])
     axes[0].set(xlabel="epoch", ylabel="test error (%)", title="test error", ylim=(0, 100))
-    axes[1].plot(range(len(e_angles)), [float(v) for v in e_angles], label=r"$\angle(\tilde E_l, W_l^\top)$, mean")
+    e_label = r"$\angle(\tilde E_l, W_l^\top)$, mean"
+    axes[1].plot(range(len(e_angles)), [float(v) for v in e_angles], label=e_label)
     axes[1].plot(range(1, len(bp_angle) + 1), [float(v) for v in bp_angle], label="update vs backprop")
     axes[1].axhline(90, color="0.6", linestyle=":")
     axes[1].set(xlabel="epoch", ylabel="degrees", title="angles", ylim=(0, 100))

@@ -16,7 +16,7 @@ from typing import Any
 from matplotlib.axes import Axes
 
 from lra_edu.backend import to_numpy
-from lra_edu.plots import _axes
+from lra_edu.plots import _axes, _finish, _floats
 
 # --------------------------------------------------------------------------- feedback alignment
 
@@ -35,18 +35,16 @@ def plot_layer_curves(
     reference line; ``label`` is formatted with ``l``."""
     if not curves:
         raise ValueError("plot_layer_curves needs at least one layer")
-    xs = [float(v) for v in to_numpy(epochs).ravel()]
+    xs = _floats(epochs)
     ax = _axes(ax, (5.5, 3.5))
     for l, ys in sorted(curves.items()):
-        yv = [float(v) for v in to_numpy(ys).ravel()]
+        yv = _floats(ys)
         if len(yv) != len(xs):
             raise ValueError(f"layer {l} has {len(yv)} values but there are {len(xs)} epochs")
         ax.plot(xs, yv, style, color=f"C{(l - 1) % 10}", marker="o", markersize=3, label=label.format(l=l))
     if hline is not None:
         ax.axhline(hline, color="0.5", linestyle=":", linewidth=1)
-    ax.set(xlabel="epoch", ylabel=ylabel, title=title)
-    ax.legend(fontsize=8)
-    return ax
+    return _finish(ax, "epoch", ylabel, title, legend_size=8)
 
 
 # --------------------------------------------------------------------------- DTP-sigma
@@ -91,7 +89,8 @@ def plot_relaxation(trace: Mapping[str, Sequence[Any]], ax: Axes | None = None, 
     steps = list(range(len(phases)))
     free = [i for i, p in enumerate(phases) if p in ("start", "free")]
     nudged = [i for i, p in enumerate(phases) if p == "nudged"]
-    ax.plot(free, [trace["energy"][i] for i in free], marker="o", markersize=3, label=r"free phase: $\mathcal{E}$")
+    free_label = r"free phase: $\mathcal{E}$"
+    ax.plot(free, [trace["energy"][i] for i in free], marker="o", markersize=3, label=free_label)
     if nudged:
         span = [free[-1], *nudged]
         ax.plot(
