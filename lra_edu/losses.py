@@ -1,9 +1,9 @@
 """Local losses L(z, y) with their error units e = dL/dz, and the output loss.
 
 Each local loss compares a layer's output ``z`` with its target ``y``; values are per
-sample, summed over units (SPEC.md). The *error unit* of a layer is ``e = dL/dz``.
-Batch reduction is the mean over samples: algorithms divide summed gradients by the
-batch size, so a learning rate means the same at every batch size.
+sample, summed over units (see the book's notation chapter, ``book/notation.md``). The
+*error unit* of a layer is ``e = dL/dz``. Each algorithm reduces over the batch itself:
+backprop and its relatives average, the LRA family sums by default (``reduction``).
 
 The output layer uses softmax + categorical negative log-likelihood on the logits
 ``h_n``; its derivative with respect to the logits is ``softmax(h_n) - t``.

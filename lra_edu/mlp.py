@@ -1,7 +1,8 @@
 """Multilayer perceptron: parameters and the forward pass that every algorithm shares.
 
-Notation (batch-first, SPEC.md): ``z_0 = x``, ``h_l = z*_{l-1} @ W_l + b_l``,
-``z_l = f(h_l)``, ``z*_l = g(z_l)`` (g is the identity for ordinary units), and the
+Notation (batch-first, as in the book's notation chapter, ``book/notation.md``):
+``z_0 = x``, ``h_l = z*_{l-1} @ W_l + b_l``, ``z_l = f(h_l)``, ``z*_l = g(z_l)`` (g, the
+book's psi, is the identity for ordinary units), and the
 output ``z_n = softmax(h_n)``. ``W_l`` has shape ``(n_{l-1}, n_l)``.
 
 All array code accepts an optional leading *ensemble* axis: with ``ensemble=R`` the

@@ -1,6 +1,6 @@
 """Learning algorithms, each behind :class:`~lra_edu.algorithms.base.Algorithm`.
 
-Use :func:`make_algorithm` to build one by its SPEC.md name with validated
+Use :func:`make_algorithm` to build one by its name (``bp``, ``lra_diff``, ``lra_e``, ...) with validated
 hyperparameters; :data:`ALGORITHMS` lists what is available.
 """
 

@@ -244,7 +244,7 @@ def build_report(
         "# Reproduction report",
         "",
         f"Each cell: {CELL_LEGEND}. Ours is the mean ± std over the seeds run; the scale is in each heading. "
-        "Paper numbers are the papers' own, restated in SPEC.md.",
+        "Paper numbers are the papers' own, as lra_edu.experiments.paper_numbers records them.",
         "",
     ]
     data = {"experiments": []}
