@@ -40,8 +40,11 @@ def _record_problem(record: Any, where: str) -> str | None:
     return None
 
 
-def result_problem(result: Any) -> str | None:
-    """What is wrong with a loaded run result (its shape, not its numbers), or None if nothing.
+def _shape_problem(result: Any) -> str | None:
+    """What is wrong with the shape of a loaded run result, or None if nothing.
+
+    Lenient where :func:`lra_edu.experiments.runner.result_problem` (which decides whether
+    a run is finished) is strict: the report reads what it can.
 
     ``experiment``, ``scale`` and ``dataset`` are required; the other fields of a result
     are checked when present.
@@ -88,7 +91,7 @@ def load_results(root: str | Path) -> list[dict[str, Any]]:
         except (OSError, ValueError, RecursionError) as err:
             _warn(f"skipping unreadable result {path}: {err}")
             continue
-        problem = result_problem(result)
+        problem = _shape_problem(result)
         if problem:
             _warn(f"skipping malformed result {path}: {problem}")
             continue
