@@ -40,7 +40,7 @@ def find_chromium() -> tuple[str, str]:
     if chromium is None or driver is None:
         unavailable(
             "headless Chromium not found (Debian: apt-get install chromium chromium-driver; "
-            "`make setup` installs them where apt-get runs as root)"
+            "`make browser`, run by `make test`, installs them where apt-get runs as root)"
         )
     return chromium, driver
 
