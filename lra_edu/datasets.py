@@ -11,7 +11,10 @@ Where the IDX files come from, in order:
 
 Every file, local or downloaded, is checked: the archive's MD5 must match the
 official one, or the decompressed content's SHA-256 must match the one recorded
-here (Debian recompresses the archives), and the IDX header must be well formed.
+here (Debian recompresses the archives), and the IDX header must be well formed. No
+file is read, or decompressed, beyond the official file's size, and a file that cannot
+be read or decompressed is a :class:`DatasetError` naming it. Parsed files are cached in
+the process and read again when the file changes (even with its old size and mtime).
 
 Splits follow the papers: [LRA18] holds out the last 10,000 training images for
 validation (``valid_size=10000``, the default here); [LRA19] holds out 2,000. Pixels
@@ -101,7 +104,11 @@ class CorruptDatasetError(DatasetError):
 
 @dataclass
 class Dataset:
-    """Train/valid/test splits as host float32 arrays in [0, 1] with int64 labels."""
+    """Train/valid/test splits as host float32 arrays in [0, 1] with int64 labels.
+
+    Construction checks that every split is a pair of arrays, ``x`` of shape (N, features)
+    and labels of shape (N,), with N >= 1 (TypeError or ValueError naming the split).
+    """
 
     name: str
     x_train: numpy.ndarray
@@ -311,7 +318,8 @@ def _parse_pair(
     """Read, verify and convert one image/label file pair (cached by path and :func:`_identity`).
 
     The status change time (ctime) is part of the key: no one can set it, so a file
-    rewritten in place with its old size and modification time is still read again.
+    rewritten in place with its old size and modification time is still read again
+    (unless rewritten within one tick of the file system's clock after it was cached).
     """
     images_name = img_path.name.removesuffix(".gz")
     labels_name = lab_path.name.removesuffix(".gz")
