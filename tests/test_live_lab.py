@@ -86,6 +86,7 @@ class Lab:
     token: str
     process: subprocess.Popen
     log: Path
+    root: Path
 
     def api(self, method: str, path: str) -> Any:
         """Call the server's REST API; return the decoded JSON (or None)."""
@@ -137,7 +138,7 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
     log = home / "server.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env, cwd=root)
-    server = Lab(f"http://127.0.0.1:{port}", token, process, log)
+    server = Lab(f"http://127.0.0.1:{port}", token, process, log, root)
     try:
 
         def ready() -> bool:
@@ -293,6 +294,28 @@ def slider_readout(driver: Any, label: str) -> str:
     )
 
 
+def open_notebook(lab: Lab, driver: Any, path: str) -> float:
+    """Open ``path`` (relative to the server's root) and wait for its running kernel; return the seconds."""
+    start = time.perf_counter()
+    driver.get(f"{lab.url}/lab/tree/{path}?reset&token={lab.token}")
+
+    def kernel_ready() -> bool:
+        try:
+            kernels = lab.api("GET", "kernels")
+        except OSError:  # the server can answer 500 while a kernel is still starting
+            return False
+        indicator = '.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]'
+        return bool(kernels) and kernels[0]["execution_state"] == "idle" and bool(find(driver, indicator))
+
+    ready = wait_until(kernel_ready, timeout=SERVER_START_S, interval=0.5)
+    dialogs = text_of(driver, ".jp-Dialog")
+    assert not dialogs, f"{path}: a dialog instead of a kernel: {dialogs}"
+    assert ready, f"{path}: no kernel started:\n{lab.log_tail()}"
+    kernels = lab.api("GET", "kernels")
+    assert [k["name"] for k in kernels] == ["python3"], kernels
+    return time.perf_counter() - start
+
+
 def run_cells(driver: Any, count: int) -> None:
     """Select the first cell and press Shift+Enter ``count`` times, as a reader would."""
     from selenium.webdriver.common.action_chains import ActionChains
@@ -310,21 +333,7 @@ def run_cells(driver: Any, count: int) -> None:
 def test_live_controls_rerun_the_kernel(lab, driver, chapter, record_property):
     path = BOOK / f"{chapter}.ipynb"
     count = panel_cell_index(path) + 1
-    start = time.perf_counter()
-    driver.get(f"{lab.url}/lab/tree/book/{path.name}?reset&token={lab.token}")
-
-    def kernel_ready() -> bool:
-        kernels = lab.api("GET", "kernels")
-        indicator = '.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]'
-        return bool(kernels) and kernels[0]["execution_state"] == "idle" and bool(find(driver, indicator))
-
-    ready = wait_until(kernel_ready, timeout=SERVER_START_S, interval=0.5)
-    dialogs = text_of(driver, ".jp-Dialog")
-    assert not dialogs, f"{chapter}: a dialog instead of a kernel: {dialogs}"
-    assert ready, f"{chapter}: no kernel started:\n{lab.log_tail()}"
-    kernels = lab.api("GET", "kernels")
-    assert [k["name"] for k in kernels] == ["python3"], kernels
-    opened = time.perf_counter() - start
+    opened = open_notebook(lab, driver, f"book/{path.name}")
 
     run_cells(driver, count)
     start = time.perf_counter()
@@ -374,3 +383,39 @@ def answer(driver: Any, chapter: str, control: dict[str, Any]) -> str:
     reported = re.search(r" in ([0-9.]+) s", status)
     run = reported.group(1) if reported else "?"
     return f"{chapter}: {expected}: answered in {seconds:.1f} s (the run itself: {run} s)"
+
+
+PROBE = """\
+import lra_edu as lra
+
+data = lra.load_dataset("digits")
+net = lra.MLP((64, 256, 256, 10), "tanh", "glorot", seed=0)
+history = lra.train(net, lra.make_algorithm("bp"), data, "sgd:0.05", epochs=40)
+print("trained:", len(history.records) - 1, "epochs")
+"""
+
+
+def test_training_shows_a_progress_bar_widget(lab, driver, record_property):
+    """lra_edu.train in a JupyterLab kernel draws an ipywidgets bar while it runs, not text."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.cells = [nbformat.v4.new_code_cell(PROBE)]
+    nbformat.write(notebook, lab.root / "progress.ipynb")
+    open_notebook(lab, driver, "progress.ipynb")
+    run_cells(driver, 1)
+    start = time.perf_counter()
+    seen: list[float] = []
+
+    def trained() -> bool:
+        if not seen and find(driver, PROGRESS):
+            seen.append(time.perf_counter() - start)
+        errors = error_outputs(driver)
+        assert not errors, errors[0]
+        return any("trained: 40 epochs" in t for t in text_of(driver, ".jp-OutputArea-output"))
+
+    assert wait_until(trained, timeout=CELLS_S, interval=0.05), "the training cell never finished"
+    assert seen, "no progress bar widget rendered while lra_edu.train ran"
+    text_bars = [t for t in text_of(driver, '.jp-OutputArea-output[data-mime-type*="stderr"]') if "%|" in t]
+    assert not text_bars, f"a text progress bar instead of a widget: {text_bars[0][:300]}"
+    record_property("live_lab", [f"progress: lra_edu.train showed its bar widget after {seen[0]:.1f} s"])
+    lab.shut_down_kernels()
