@@ -3,7 +3,8 @@
 ``make downloads`` (what ``make book`` runs after the build) writes the wheel and the zip
 into a temporary folder; the test copies them into an empty folder, installs the wheel
 (``--no-deps``) into a fresh virtual environment, unzips the chapters and executes a
-digits chapter top to bottom there, far from the repository, as the intro tells a reader.
+digits chapter top to bottom there, far from the repository, as the intro tells a reader;
+and the reproduction report, which must say that no stored results are there.
 The new environment borrows the test environment's packages (NumPy, scikit-learn,
 nbconvert, ...) through a ``.pth`` line, which does not run that environment's own ``.pth``
 files, so the repository's editable ``lra_edu`` stays out of sight.
@@ -94,32 +95,52 @@ def reader_environment(home: Path, wheel: Path) -> Path:
     return python
 
 
-def test_a_digits_chapter_runs_from_the_downloads_alone(downloads, tmp_path):
-    reader = tmp_path / "reader"
-    reader.mkdir()
-    for name in (WHEEL, ZIP):
-        shutil.copy(downloads / name, reader / name)
-    python = reader_environment(tmp_path, reader / WHEEL)
-    with zipfile.ZipFile(reader / ZIP) as archive:
-        archive.extractall(reader)
-    chapters = reader / FOLDER
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LRA_EDU_", "MPLBACKEND", "JUPYTER"))}
-    env.update(JUPYTER_DATA_DIR=str(tmp_path / "jupyter"), LRA_EDU_DATA=str(tmp_path / "data"))
+@pytest.fixture(scope="module")
+def reader(downloads, tmp_path_factory) -> tuple[Path, Path, dict[str, str]]:
+    """A reader's folder with the two downloads, the wheel installed, the chapters unzipped.
 
+    Returns the chapters' folder, the environment's Python and the environment variables.
+    """
+    home = tmp_path_factory.mktemp("reader")
+    for name in (WHEEL, ZIP):
+        shutil.copy(downloads / name, home / name)
+    python = reader_environment(home, home / WHEEL)
+    with zipfile.ZipFile(home / ZIP) as archive:
+        archive.extractall(home)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LRA_EDU_", "MPLBACKEND", "JUPYTER"))}
+    env.update(JUPYTER_DATA_DIR=str(home / "jupyter"), LRA_EDU_DATA=str(home / "data"))
     where = subprocess.run(
         [str(python), "-c", "import lra_edu; print(lra_edu.__file__)"],
-        cwd=chapters, env=env, capture_output=True, text=True, check=True,
+        cwd=home / FOLDER, env=env, capture_output=True, text=True, check=True,
     ).stdout.strip()
-    assert Path(where).is_relative_to(tmp_path / "env"), f"lra_edu imported from {where}, not from the wheel"
+    assert Path(where).is_relative_to(home / "env"), f"lra_edu imported from {where}, not from the wheel"
+    return home / FOLDER, python, env
 
+
+def execute(reader: tuple[Path, Path, dict[str, str]], chapter: str) -> str:
+    """Run ``chapter`` top to bottom in the reader's folder; return the text of its outputs."""
+    chapters, python, env = reader
+    path = chapters / chapter
     done = subprocess.run(
-        [str(python), "-m", "nbconvert", "--to", "notebook", "--execute", "--output", "executed.ipynb",
-         "--ExecutePreprocessor.timeout=600", DIGITS_CHAPTER],
-        cwd=chapters, env=env, capture_output=True, text=True, timeout=900,
+        [str(python), "-m", "nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=600",
+         "--output", f"{path.stem}-run.ipynb", path.name],
+        cwd=path.parent, env=env, capture_output=True, text=True, timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    executed = json.loads((chapters / "executed.ipynb").read_text(encoding="utf-8"))
+    executed = json.loads((path.parent / f"{path.stem}-run.ipynb").read_text(encoding="utf-8"))
     outputs = [o for c in executed["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
     assert not [o for o in outputs if o["output_type"] == "error"]
-    text = "".join("".join(o.get("text", "")) for o in outputs)
+    return "".join(
+        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/markdown", "")) for o in outputs
+    )
+
+
+def test_a_digits_chapter_runs_from_the_downloads_alone(reader):
+    assert "all checks passed" in execute(reader, DIGITS_CHAPTER)
+
+
+def test_without_stored_results_the_report_says_so(reader):
+    """No results/ beside the downloaded chapters: the report runs and says they are missing."""
+    text = execute(reader, "experiments/report.ipynb")
+    assert "does not exist yet" in text and "not run here" in text
     assert "all checks passed" in text
