@@ -21,9 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lra_edu.backend import RNG, xp_of
-
-Array = Any
+from lra_edu.backend import RNG, Array, xp_of
 
 LWTA_BLOCK = 4
 

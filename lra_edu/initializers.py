@@ -12,13 +12,10 @@ Biases always start at 0. Numbers are drawn on the host (see :class:`lra_edu.bac
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy
 
-from lra_edu.backend import RNG, asarray
-
-Array = Any
+from lra_edu.backend import RNG, Array, asarray
 
 INITIALIZERS = ("zeros", "gaussian:STD", "uniform_fanin", "glorot", "orthogonal[:GAIN]")
 

@@ -31,11 +31,10 @@ from typing import Any
 
 from lra_edu.algorithms.bp import BP, weight_grads
 from lra_edu.algorithms.lra import LRADiff
-from lra_edu.backend import RNG, to_numpy, xp_of
+from lra_edu.backend import RNG, Array, to_numpy, xp_of
 from lra_edu.losses import get_loss, nll, nll_delta
 from lra_edu.mlp import MLP, Forward
 
-Array = Any
 L2 = get_loss("l2")
 
 

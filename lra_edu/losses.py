@@ -15,9 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lra_edu.backend import xp_of
-
-Array = Any
+from lra_edu.backend import Array, xp_of
 
 
 @dataclass(frozen=True)

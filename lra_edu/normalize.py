@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from lra_edu.backend import xp_of
-
-Array = Any
+from lra_edu.backend import Array, xp_of
 
 
 def normalize(d: Array, c: float | None, axes: tuple[int, ...] = (-2, -1)) -> Array:

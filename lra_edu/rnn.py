@@ -26,14 +26,11 @@ symbolic task that needs memory: a repeating pattern such as ``0 1 2 1`` (after 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from lra_edu.activations import Activation, get_activation
 from lra_edu.algorithms.base import check_positive
-from lra_edu.backend import RNG, asarray, xp_of
+from lra_edu.backend import RNG, Array, asarray, xp_of
 from lra_edu.optimizers import get_optimizer
-
-Array = Any
 
 
 @dataclass
