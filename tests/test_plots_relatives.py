@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from matplotlib.axes import Axes
@@ -25,6 +27,14 @@ def test_plot_layer_curves_colours_by_layer_and_checks_lengths():
         plot_layer_curves([0, 1, 2], {1: [1, 2]})
     with pytest.raises(ValueError, match="at least one layer"):
         plot_layer_curves([0], {})
+
+
+def test_plot_sigma_log_of_a_constant_level_draws_without_warning():
+    ax = plot_sigma_log([{"sigma_2": 0.001}] * 4, floor=0.001)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax.figure.canvas.draw()
+    assert ax.get_ylim() == pytest.approx((0.0005, 0.002))
 
 
 def test_plot_sigma_log_draws_each_layer_and_the_floor():
