@@ -155,8 +155,10 @@ def reader(browser, site):
             ),
             "math": browser.execute_script("return document.querySelectorAll('mjx-container').length"),
             "no_alt": browser.execute_script(
+                # Sphinx writes the image's path as alt when a cell gives none.
                 "return [...document.querySelectorAll('main .cell_output img')]"
-                ".filter(i => !(i.getAttribute('alt') || '').trim()).length"
+                ".map(i => (i.getAttribute('alt') || '').trim())"
+                ".filter(a => !a || a.includes('_images/') || /\\.(png|jpe?g|svg)$/.test(a)).length"
             ),
             "overflow": browser.execute_script(
                 "const a = document.querySelector('main article') || document.body;"
