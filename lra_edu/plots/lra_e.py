@@ -2,7 +2,7 @@
 
 Plot functions follow :mod:`lra_edu.plots`: they draw on ``ax`` when given (else a new
 figure) and return the ``Axes``; dashboards return a whole ``Figure`` (for
-:func:`lra_edu.widgets.live`). Arrays are moved to the host with
+:func:`lra_edu.widgets.explore`). Arrays are moved to the host with
 :func:`lra_edu.backend.to_numpy` before matplotlib sees them. The numbers they draw come
 from :mod:`lra_edu.diagnostics`.
 """
