@@ -50,7 +50,8 @@ SERVER_START_S = 120
 CELLS_S = 900  # all cells up to the panel, on a loaded 2-core machine
 ANSWER_S = 180  # one control's rerun
 
-ERROR_MARKS = ("Traceback (most recent call last)", "Error: ")
+# How JupyterLab shows a Python error: the traceback, or its last line ("ZeroDivisionError: ...").
+ERROR = re.compile(r"Traceback \(most recent call last\)|^\w*(Error|Exception): ", re.MULTILINE)
 PROGRESS = ".jp-OutputArea .widget-hprogress .progress-bar"
 STATUS = ".lra-status"
 
@@ -195,7 +196,7 @@ def error_outputs(driver: Any) -> list[str]:
     return [
         t[-1500:]
         for t in text_of(driver, ".jp-NotebookPanel .jp-OutputArea-output")
-        if any(mark in t for mark in ERROR_MARKS)
+        if ERROR.search(t)
     ]
 
 
