@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # No MPLBACKEND here: it would reach the chapter kernels, where only the inline backend
 # puts figures into the executed pages (tests/conftest.py selects Agg for the tests).
 
-.PHONY: all setup data browser test lint book lab bench clean
+.PHONY: all setup data browser test unit lint book lab bench clean
 
 all: test
 
@@ -43,6 +43,13 @@ browser:
 
 lint: $(STAMP)
 	$(BIN)/ruff check lra_edu tests
+
+# The quick check while working: the library's unit tests alone (no book, no browser, no
+# JupyterLab, no command-line or experiment-grid suites; those are marked `integration`
+# in tests/conftest.py and run by `make test`).
+unit: $(STAMP)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	  $(BIN)/python -m pytest -n 2 -q -m "not integration" tests
 
 # The book is built (every chapter executed: a failing cell or check cell fails the build)
 # once, then tests/test_site.py reads that build in headless Chromium. Two pytest workers

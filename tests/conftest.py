@@ -17,6 +17,33 @@ settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+# Suites that run the command line or other processes, whole experiment grids, the built
+# book, a browser or JupyterLab: `make test` runs them, `make unit` leaves them out.
+INTEGRATION = {
+    "test_bench.py",
+    "test_cli.py",
+    "test_experiments.py",
+    "test_fuzz.py",
+    "test_live_lab.py",
+    "test_runner.py",
+    "test_site.py",
+    "test_student.py",
+    "test_takeaway.py",
+    "test_tuning.py",
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "integration: an end-to-end suite that `make unit` leaves out")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test of the end-to-end suites as ``integration``."""
+    for item in items:
+        if item.path.name in INTEGRATION:
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     """Close every figure a test opened, so figures do not pile up across tests."""
