@@ -39,7 +39,7 @@ from lra_edu.algorithms import make_algorithm
 from lra_edu.algorithms.base import Algorithm
 from lra_edu.backend import RNG, get_backend, to_numpy, xp
 from lra_edu.metrics import one_hot
-from lra_edu.mlp import MLP
+from lra_edu.mlp import MLP, ensemble_axes
 from lra_edu.optimizers import Adam, get_optimizer
 
 BENCH_SIZES = (784, 256, 256, 256, 10)
@@ -93,7 +93,7 @@ def _step_fn(
             members.append(a)
         algo = stack_algorithms(members)
     opt, own = get_optimizer("sgd:0.01"), get_optimizer("sgd:0.01")
-    lead = () if ensemble is None else (ensemble,)
+    lead = ensemble_axes(ensemble)
     n = 8
     xs = [rng.uniform((*lead, batch, sizes[0]), dtype=dtype) for _ in range(n)]
     ts = [
@@ -154,7 +154,7 @@ def _matmul_fn(n: int = 1024, dtype: str = "float32") -> Callable[[], None]:
 def _layer_fn(batch: int, n_in: int, n_out: int, dtype: str, ensemble: int | None) -> Callable[[], None]:
     """One layer's forward matrix product, for one network or a stacked ensemble."""
     rng = RNG(1)
-    lead = () if ensemble is None else (ensemble,)
+    lead = ensemble_axes(ensemble)
     x, w = rng.uniform((*lead, batch, n_in), dtype=dtype), rng.uniform((*lead, n_in, n_out), dtype=dtype)
 
     def mm() -> None:
