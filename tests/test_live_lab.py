@@ -297,6 +297,7 @@ def slider_readout(driver: Any, label: str) -> str:
 
 def open_notebook(lab: Lab, driver: Any, path: str) -> float:
     """Open ``path`` (relative to the server's root) and wait for its running kernel; return the seconds."""
+    lab.shut_down_kernels()  # those of an earlier test that failed
     start = time.perf_counter()
     driver.get(f"{lab.url}/lab/tree/{path}?reset&token={lab.token}")
 
