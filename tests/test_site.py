@@ -248,7 +248,8 @@ def test_every_widget_control_changes_the_figure(browser, reader, page):
                 control.send_keys(key)
             seen = lambda b=before, x=box: browser.execute_script(visible_image, x) not in {"", b}  # noqa: E731
             after = wait_until(seen)
-            assert after, f"{page}: moving the {control.tag_name} control did not change the figure"
+            kind = "dropdown" if control.tag_name == "select" else "slider"
+            assert after, f"{page}: moving a {kind} did not change the figure"
 
 
 class _Anchors(HTMLParser):
