@@ -98,7 +98,7 @@ def test_markdown_solutions_are_removed_too(edition):
         assert not any("Worked solution" in c.source for c in student.cells), path.name
 
 
-@pytest.mark.parametrize("chapter", ["intro.ipynb", "backprop-as-targetprop.ipynb"])
+@pytest.mark.parametrize("chapter", ["intro.ipynb", "backprop-as-targetprop.ipynb", "reading-guide.ipynb"])
 def test_student_notebook_runs_top_to_bottom(edition, chapter, monkeypatch):
     from nbclient import NotebookClient
 
