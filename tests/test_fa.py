@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lra_edu import MLP, get_optimizer, load_dataset, make_algorithm, train
+from lra_edu.algorithms.fa import DFA, FA
 from lra_edu.backend import RNG
 
 UNITS = ["tanh", "sigmoid", "relu", "softsign", "identity"]
@@ -125,3 +126,9 @@ def test_feedback_alignment_learns_digits(name):
     assert hist.curve("test_error")[0] > 70
     assert hist.final["test_error"] < 35
     assert hist.final["depth"] == 3
+
+
+def test_fa_and_dfa_share_their_feedback_setting():
+    assert FA.hyperparameters() == DFA.hyperparameters() == ["feedback_init"]
+    with pytest.raises(ValueError, match="sends no error"):
+        make_algorithm("dfa", feedback_init="zeros")

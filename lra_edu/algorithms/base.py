@@ -28,10 +28,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from lra_edu.backend import RNG, to_numpy
+from lra_edu.backend import RNG, Array, to_numpy
 from lra_edu.mlp import MLP
-
-Array = Any
 
 
 @dataclass
@@ -79,8 +77,16 @@ class Algorithm(ABC):
     @classmethod
     def hyperparameters(cls) -> list[str]:
         """Names of the keyword arguments this algorithm's constructor accepts."""
-        sig = inspect.signature(cls.__init__)
-        return [p for p in sig.parameters if p != "self"]
+        chain: list[list[inspect.Parameter]] = []
+        for klass in cls.__mro__:
+            if "__init__" in vars(klass):
+                chain.append(list(inspect.signature(klass.__init__).parameters.values())[1:])
+                if not any(p.kind is p.VAR_KEYWORD for p in chain[-1]):
+                    break  # a constructor that takes **options hands them on to its parent's
+        names: list[str] = []
+        for params in reversed(chain):
+            names += [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD and p.name not in names]
+        return names
 
     def hyperparameter_values(self) -> dict[str, Any]:
         """The value of every hyperparameter, keyed by its constructor name (for reports and JSON)."""

@@ -9,13 +9,10 @@ the gradient of the mean NLL is ``dW_l = z*_{l-1}^T @ delta_l / B``,
 
 from __future__ import annotations
 
-from typing import Any
-
 from lra_edu.algorithms.base import Algorithm, Step, batch_mean, batch_size
+from lra_edu.backend import Array
 from lra_edu.losses import nll, nll_delta
 from lra_edu.mlp import MLP, Forward
-
-Array = Any
 
 
 def weight_grads(fw: Forward, l: int, delta: Array) -> dict[str, Array]:

@@ -57,17 +57,13 @@ sigmas for DTP-σ's readable per-epoch log (:meth:`DTPSigma.sigma_table`).
 
 from __future__ import annotations
 
-from typing import Any
-
 from lra_edu.algorithms.base import Algorithm, Step, batch_mean, batch_size, check_positive, per_member
 from lra_edu.algorithms.bp import weight_grads
-from lra_edu.backend import RNG, xp, xp_of
+from lra_edu.backend import RNG, Array, xp, xp_of
 from lra_edu.counting import phase
 from lra_edu.initializers import init_weight, parse_init
 from lra_edu.losses import get_loss, nll, nll_delta
-from lra_edu.mlp import MLP, Forward
-
-Array = Any
+from lra_edu.mlp import MLP, Forward, over_batch
 
 
 class DTP(Algorithm):
@@ -115,7 +111,7 @@ class DTP(Algorithm):
     def setup(self, net: MLP, rng: RNG) -> None:
         """Draw the decoders ``E_l`` (n_l, n_{l-1}) and zero biases ``c_l`` for l = 2..n-1."""
         super().setup(net, rng)
-        lead = () if net.ensemble is None else (net.ensemble,)
+        lead = net.lead
         self.params = {}
         for l in range(2, net.n_layers):
             n_l, n_below = net.sizes[l], net.sizes[l - 1]
@@ -125,11 +121,7 @@ class DTP(Algorithm):
 
     def inverse(self, net: MLP, l: int, z: Array) -> Array:
         """The decoder ``g_l(z_l) = f(z_l @ E_l + c_l)``: layer l's activity back to layer l-1."""
-        return net.unit.f(z @ self.params[f"E{l}"] + self._bias(f"c{l}"))
-
-    def _bias(self, key: str) -> Array:
-        c = self.params[key]
-        return c if c.ndim == 1 else c[..., None, :]
+        return net.unit.f(z @ self.params[f"E{l}"] + over_batch(self.params[f"c{l}"]))
 
     def noise_levels(self, net: MLP, fw: Forward, y: list[Array]) -> dict[int, Array | float]:
         """Corruption ``sigma_k`` for each layer k = 1..n-2: a number, or one per ensemble member."""
@@ -168,7 +160,7 @@ class DTP(Algorithm):
             with phase("inverse"):
                 seen = y_hat if net.unit.g is None else net.unit.g(y_hat, net.noise)
                 z_l = net.unit.f(seen @ net.W(l) + net.b(l))
-                a = z_l @ self.params[f"E{l}"] + self._bias(f"c{l}")
+                a = z_l @ self.params[f"E{l}"] + over_batch(self.params[f"c{l}"])
             z_rec = f(a)  # z^_{l-1} = g_l(f(y^_{l-1} @ W_l + b_l))
             delta = self.loss.error(z_rec, y_hat) * f.derivative(a, z_rec)
             own[f"E{l}"] = z_l.swapaxes(-1, -2) @ delta / batch_size(delta)

@@ -50,11 +50,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from lra_edu.algorithms.base import Algorithm, Step, batch_size, check_int, check_positive, per_member
-from lra_edu.backend import xp_of
+from lra_edu.backend import Array, xp_of
 from lra_edu.counting import phase
 from lra_edu.mlp import MLP
-
-Array = Any
 
 #: Units whose states are projected back onto the range where rho is not flat.
 STATE_RANGE = {"hard_sigmoid": (0.0, 1.0)}
@@ -158,7 +156,7 @@ class EquilProp(Algorithm):
         """The free fixed point ``s^0`` from zero states (``n_free`` steps) and the last change."""
         x = net.check_input(x)
         xp = xp_of(net.W(1))
-        lead = net.W(1).shape[:-2]
+        lead = net.lead
         zeros = [None] + [xp.zeros((*lead, batch_size(x), k), dtype=net.dtype) for k in net.sizes[1:]]
         with phase("free"):
             return self.relax(net, x, zeros, self.n_free)

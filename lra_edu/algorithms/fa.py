@@ -27,16 +27,12 @@ FA 25.05, 21.19, 19.12 %; DFA 21.31, 18.71, 17.33 %.
 
 from __future__ import annotations
 
-from typing import Any
-
 from lra_edu.algorithms.base import Algorithm, Step, batch_mean
 from lra_edu.algorithms.bp import BP, weight_grads
-from lra_edu.backend import RNG
+from lra_edu.backend import RNG, Array
 from lra_edu.initializers import init_weight, parse_init
 from lra_edu.losses import nll, nll_delta
 from lra_edu.mlp import MLP
-
-Array = Any
 
 
 def _check_init(spec: str) -> str:
@@ -52,11 +48,20 @@ def _check_init(spec: str) -> str:
 
 def _draw(spec: str, rng: RNG, net: MLP, n_in: int, n_out: int) -> Array:
     """One fixed feedback matrix of shape (n_in, n_out), with the net's ensemble axis."""
-    lead = () if net.ensemble is None else (net.ensemble,)
+    lead = net.lead
     return init_weight(spec, rng, n_in, n_out, net.dtype, lead)
 
 
-class FA(BP):
+class FixedFeedback:
+    """What FA and DFA share: the law of their fixed random feedback matrices, and the matrices."""
+
+    def __init__(self, feedback_init: str = "uniform_fanin") -> None:
+        super().__init__()
+        self.feedback_init = _check_init(feedback_init)
+        self.B: dict[int, Array] = {}
+
+
+class FA(FixedFeedback, BP):
     """Random feedback alignment: backprop's sweep with a fixed random ``B_l`` for ``W_l^T``.
 
     Parameters
@@ -73,11 +78,6 @@ class FA(BP):
 
     name = "fa"
 
-    def __init__(self, feedback_init: str = "uniform_fanin") -> None:
-        super().__init__()
-        self.feedback_init = _check_init(feedback_init)
-        self.B: dict[int, Array] = {}
-
     def setup(self, net: MLP, rng: RNG) -> None:
         """Draw the fixed feedback matrices ``B_2..B_n``."""
         super().setup(net, rng)
@@ -91,7 +91,7 @@ class FA(BP):
         return self.B[l]
 
 
-class DFA(Algorithm):
+class DFA(FixedFeedback, Algorithm):
     """Direct feedback alignment: the output error reaches every hidden layer through a fixed ``B_l``.
 
     Parameters
@@ -106,11 +106,6 @@ class DFA(Algorithm):
     """
 
     name = "dfa"
-
-    def __init__(self, feedback_init: str = "uniform_fanin") -> None:
-        super().__init__()
-        self.feedback_init = _check_init(feedback_init)
-        self.B: dict[int, Array] = {}
 
     def setup(self, net: MLP, rng: RNG) -> None:
         """Draw the fixed direct feedback matrices ``B_1..B_{n-1}``."""

@@ -62,12 +62,10 @@ from typing import Any
 
 from lra_edu.algorithms.base import Algorithm, Step, batch_size, check_int, check_positive, per_member
 from lra_edu.algorithms.bp import weight_grads
-from lra_edu.backend import RNG, xp_of
+from lra_edu.backend import RNG, Array, xp_of
 from lra_edu.losses import LocalLoss, get_loss, nll, nll_delta
 from lra_edu.mlp import MLP, Forward
 from lra_edu.normalize import normalize
-
-Array = Any
 
 REDUCTIONS = ("sum", "mean")
 
@@ -205,17 +203,9 @@ class LRADiff(LRA):
 
     name = "lra_diff"
 
-    def __init__(
-        self,
-        K: int = 10,
-        beta: float = 1.0,
-        eps: float = 0.0,
-        c1: float | None = 5.0,
-        c2: float | None = 20.0,
-        local_loss: str = "cauchy",
-        reduction: str = "sum",
-    ) -> None:
-        super().__init__(K, beta, eps, c1, c2, local_loss, reduction)
+    def __init__(self, K: int = 10, **options: Any) -> None:
+        """Ten inner steps by default; ``options`` are :class:`LRA`'s."""
+        super().__init__(K, **options)
 
     def displacement(self, net: MLP, l: int, delta: Array, hb: Array) -> Array:
         """``dh_{l-1} = (delta @ W_l^T) * f'(h-bar_{l-1})`` = ``dL_l/dh-bar_{l-1}``."""
@@ -233,25 +223,16 @@ class LRAFdbk(LRA):
     name = "lra_fdbk"
     needs_derivatives = False
 
-    def __init__(
-        self,
-        K: int = 1,
-        beta: float = 1.0,
-        eps: float = 0.0,
-        c1: float | None = 5.0,
-        c2: float | None = 20.0,
-        local_loss: str = "cauchy",
-        reduction: str = "sum",
-        sigma_e: float = 1.0,
-    ) -> None:
-        super().__init__(K, beta, eps, c1, c2, local_loss, reduction)
+    def __init__(self, sigma_e: float = 1.0, **options: Any) -> None:
+        """``sigma_e``: std of the entries of ``E_l``; ``options`` are :class:`LRA`'s."""
+        super().__init__(**options)
         self.sigma_e = check_positive("sigma_e", sigma_e, allow_zero=True)
         self.E: dict[int, Array] = {}
 
     def setup(self, net: MLP, rng: RNG) -> None:
         """Draw the fixed error matrices ``E_2..E_n`` ~ N(0, sigma_e^2)."""
         super().setup(net, rng)
-        lead = () if net.ensemble is None else (net.ensemble,)
+        lead = net.lead
         self.E = {
             l: rng.normal((*lead, net.sizes[l], net.sizes[l - 1]), self.sigma_e, net.dtype)
             for l in range(2, net.n_layers + 1)

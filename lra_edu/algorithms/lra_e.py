@@ -60,8 +60,8 @@ TensorFlow scripts sum over the batch with SGD lr 0.001; ``"official_code"`` rep
 them for the "paper vs code" comparison. ``beta = 0.1`` in all three.
 
 Measured (Fashion-MNIST, 784-256-256-256-10 tanh, batch 50, W ~ N(0, 0.05^2), test error
-after 2 epochs, the ``"paper_variance"`` preset's gamma and sigma_e): batch sum with SGD 0.01 (the CLI defaults): 16.6%;
-batch mean with SGD 0.01: 25.9%; batch mean with Adam 0.001: 15.7%. Backprop (batch
+after 2 epochs, the ``"paper_variance"`` preset's gamma and sigma_e): batch sum with SGD 0.01
+(the CLI defaults): 16.6%; batch mean with SGD 0.01: 25.9%; batch mean with Adam 0.001: 15.7%. Backprop (batch
 mean, SGD 0.01) on that net: 19.5%. ``"official_code"`` with W ~ N(0, 0.1^2) and SGD 0.001
 (batch sum, as the authors' scripts): 17.6%.
 """
@@ -74,11 +74,9 @@ from typing import Any
 from lra_edu.algorithms.base import Algorithm, Step, batch_mean, batch_size, check_positive
 from lra_edu.algorithms.bp import weight_grads
 from lra_edu.algorithms.lra import REDUCTIONS
-from lra_edu.backend import RNG
+from lra_edu.backend import RNG, Array
 from lra_edu.losses import LocalLoss, get_loss, nll, nll_delta
 from lra_edu.mlp import MLP
-
-Array = Any
 
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {
@@ -167,7 +165,7 @@ class LRAE(Algorithm):
     def setup(self, net: MLP, rng: RNG) -> None:
         """Draw the initial error weights ``E_2..E_n`` ~ N(0, sigma_e^2) into ``self.params``."""
         super().setup(net, rng)
-        lead = () if net.ensemble is None else (net.ensemble,)
+        lead = net.lead
         self.params = {
             f"E{l}": rng.normal((*lead, net.sizes[l], net.sizes[l - 1]), self.sigma_e, net.dtype)
             for l in range(2, net.n_layers + 1)

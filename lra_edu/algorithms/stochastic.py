@@ -40,14 +40,12 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from lra_edu.algorithms.base import Algorithm, Step, batch_size, check_int, check_positive, per_member
-from lra_edu.backend import RNG, xp_of
+from lra_edu.backend import RNG, Array, xp_of
 from lra_edu.losses import nll, nll_delta, softmax
 from lra_edu.mlp import MLP
-
-Array = Any
 
 
 @dataclass
