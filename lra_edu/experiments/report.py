@@ -235,7 +235,7 @@ def experiment_report(experiment: Experiment, results: list[dict[str, Any]]) -> 
 
 
 def _natural(text: str) -> tuple[Any, ...]:
-    return tuple(int(t) if t.isdigit() else t for t in text.replace("epoch ", "epoch ").split(" "))
+    return tuple(int(t) if t.isdigit() else t for t in text.split(" "))
 
 
 def build_report(
