@@ -367,7 +367,7 @@ def answer(driver: Any, chapter: str, control: dict[str, Any]) -> str:
     start = time.perf_counter()
     move(driver, control)
     option = control["option"] or slider_readout(driver, control["label"])
-    expected = f"{control['label']} = {option}"
+    expected = f"{control['label']} = {option}".replace("\xa0", " ")  # a dropdown's labels keep nbsp
 
     def answered() -> bool:
         errors = error_outputs(driver)
