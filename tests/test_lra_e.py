@@ -56,7 +56,8 @@ def test_paper_preset_uses_v1_and_the_gaussian_error() -> None:
     delta2 = e2 * (1.0 - np.tanh(fw.h[2]) ** 2)  # V1 keeps f'(h)
     np.testing.assert_allclose(step.grads["W2"], fw.z[1].T @ delta2, rtol=1e-12)
     np.testing.assert_allclose(step.grads["b2"], delta2.sum(axis=0), rtol=1e-12)
-    np.testing.assert_allclose(step.own_grads["E3"], 0.5 * step.grads["W3"].T, rtol=1e-12)
+    gamma = PRESETS["paper"]["gamma"]
+    np.testing.assert_allclose(step.own_grads["E3"], gamma * step.grads["W3"].T, rtol=1e-12)
     assert set(step.own_grads) == {"E2", "E3"}
     assert {k: v.shape for k, v in step.own_grads.items()} == {k: v.shape for k, v in algo.params.items()}
 
@@ -143,7 +144,9 @@ def test_explicit_keywords_override_the_preset() -> None:
     algo = LRAE(preset="official_code", update="v1", gamma=0.25, local_loss="cauchy", sigma_e=0.3)
     assert (algo.update, algo.gamma, algo.local_loss, algo.sigma_e) == ("v1", 0.25, "cauchy", 0.3)
     assert LRAE().update == PRESETS["paper"]["update"]
-    assert math.isclose(LRAE().sigma_e, math.sqrt(0.05))
+    assert LRAE().sigma_e == PRESETS["paper"]["sigma_e"]
+    assert math.isclose(LRAE(preset="paper_variance").sigma_e, math.sqrt(0.05))
+    assert LRAE(preset="paper_variance").gamma == 0.5
 
 
 @pytest.mark.parametrize(
