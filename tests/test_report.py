@@ -40,3 +40,15 @@ def test_a_result_of_an_unknown_scale_is_not_current():
     e7 = EXPERIMENTS["depth-sweep"]
     result = _result(e7, e7.runs("full")[0], 10.0)
     assert not e7.is_current({**result, "scale": "huge"})
+
+
+def test_run_ids_and_stored_result_names_are_ascii():
+    from pathlib import Path
+
+    for experiment in EXPERIMENTS.values():
+        for scale in experiment.scales:
+            assert all(run.run_id.isascii() for run in experiment.runs(scale)), experiment.name
+    dtp_sigma = next(r for r in EXPERIMENTS["depth-sweep"].runs("full") if r.algorithm == "dtp_sigma")
+    assert dtp_sigma.run_id.startswith("Tables_1-2-DTP-sigma-3-")
+    results = Path(__file__).resolve().parents[1] / "results"
+    assert all(path.name.isascii() for path in results.rglob("*.json"))

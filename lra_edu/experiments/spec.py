@@ -19,6 +19,9 @@ from typing import Any
 
 SCALES = ("quick", "full", "paper")
 
+#: Symbols of table labels spelled out in run ids, so result file names are ASCII.
+SPELLED_OUT = {"σ": "sigma", "β": "beta", "γ": "gamma", "ε": "eps", "×": "x"}
+
 
 @dataclass(frozen=True)
 class Scale:
@@ -56,7 +59,8 @@ class RunConfig:
     def run_id(self) -> str:
         """A readable, stable name: table cell plus a short hash of the configuration."""
         label = "-".join(p for p in self.cell if p) or self.algorithm
-        slug = "".join(c if c.isalnum() or c in ".-_" else "_" for c in label.replace(" ", "_"))
+        label = "".join(SPELLED_OUT.get(c, c) for c in label.replace(" ", "_"))
+        slug = "".join(c if (c.isascii() and c.isalnum()) or c in ".-_" else "_" for c in label)
         digest = hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
         return f"{slug}-{digest}"
 
