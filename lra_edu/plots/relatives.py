@@ -71,10 +71,10 @@ def plot_sigma_log(
         ax.plot(xs, [float(r[k]) for r in sigma_log], linewidth=1, label=rf"$\nu_{{{k.split('_')[1]}}}$")
     if floor is not None:
         ax.axhline(floor, color="k", linestyle="--", linewidth=1, label=r"floor $\nu_{\min}$")
-    ax.set_yscale("log")
     levels = {float(r[k]) for r in sigma_log for k in keys} | ({floor} if floor is not None else set())
-    if len(levels) == 1:  # one constant level: a log axis needs a range around it
-        ax.set_ylim(min(levels) / 2, min(levels) * 2)
+    # The range is set before the log scale: constant curves would give it a singular one.
+    ax.set_ylim(min(levels) / 2, max(levels) * 2)
+    ax.set_yscale("log")
     ax.set(xlabel="epoch" if steps_per_epoch else "update", ylabel="noise std", title=title)
     ax.legend(fontsize=8)
     return ax
