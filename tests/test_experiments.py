@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from helpers import stored_result
 
 from lra_edu.experiments import EXPERIMENTS, Experiment, RunConfig, Scale, get_experiment, run_experiment
 from lra_edu.experiments import runner as runner_mod
@@ -147,7 +148,7 @@ def test_report_marks_missing_cells_with_the_command_that_fills_them():
 def test_report_states_how_a_full_scale_differs_from_the_paper(tmp_path):
     e2 = EXPERIMENTS["init-robustness"]
     run = e2.runs("full")[0]
-    md, _ = experiment_report(e2, [_stored(e2, run, "full")])
+    md, _ = experiment_report(e2, [stored_result(e2, run, "full")])
     assert "ours at **full** scale (full data, 20 of the paper's 100 epochs), 1 seed)" in md
 
 
@@ -214,33 +215,15 @@ def test_ensembles_workers_and_dask_give_the_serial_results(tmp_path):
         run_experiment(exp, "quick", "digits", out=tmp_path / "x", workers=0)
 
 
-def _stored(experiment, run, scale, dataset="fashion-mnist"):
-    """A minimal well-formed stored result of ``run`` at ``scale`` (test error 50%)."""
-    record = {"epoch": 1, "train_error": 40.0, "valid_error": 45.0, "test_error": 50.0}
-    return {
-        "experiment": experiment.name,
-        "scale": scale,
-        "dataset": dataset,
-        "seed": 0,
-        "run_id": run.run_id,
-        "cell": list(run.cell),
-        "status": "ok",
-        "best": record,
-        "final": record,
-        "curves": [record],
-        "phases": [],
-    }
-
-
 def test_stored_results_are_the_full_data_scales(tmp_path):
     e2 = EXPERIMENTS["init-robustness"]
     assert stored_results(e2, root=tmp_path) == []
     assert stored_results(e2, root=tmp_path / "missing") == []
     for scale in ("quick", "full", "paper"):
-        row = _stored(e2, e2.runs(scale)[0], scale)
+        row = stored_result(e2, e2.runs(scale)[0], scale)
         write_json_atomic(tmp_path / e2.name / scale / "fashion-mnist" / "r-seed0.json", row)
     e8 = EXPERIMENTS["optimizers"]
-    other = _stored(e8, e8.runs("full")[0], "full")
+    other = stored_result(e8, e8.runs("full")[0], "full")
     write_json_atomic(tmp_path / "optimizers" / "full" / "fashion-mnist" / "r-seed0.json", other)
     assert sorted(r["scale"] for r in stored_results(e2, root=tmp_path)) == ["full", "paper"]
     assert stored_results(e2, "mnist", root=tmp_path) == []

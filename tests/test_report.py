@@ -4,33 +4,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from helpers import stored_result
+
 from lra_edu.experiments.catalog import EXPERIMENTS
 from lra_edu.experiments.report import aggregate
-
-
-def _result(experiment, run, test_error: float, seed: int = 0) -> dict:
-    record = {"epoch": 1, "train_error": 1.0, "valid_error": 2.0, "test_error": test_error}
-    return {
-        "experiment": experiment.name,
-        "scale": "full",
-        "dataset": "fashion-mnist",
-        "seed": seed,
-        "run_id": run.run_id,
-        "cell": list(run.cell),
-        "status": "ok",
-        "best": record,
-        "final": record,
-        "curves": [record],
-        "phases": [],
-    }
 
 
 def test_superseded_results_are_not_averaged_with_current_ones():
     e7 = EXPERIMENTS["depth-sweep"]
     run = e7.runs("full")[0]
     old = replace(run, init="gaussian:0.3")  # the same table cell, another setting
-    assert e7.is_current(_result(e7, run, 10.0)) and not e7.is_current(_result(e7, old, 50.0))
-    results = [_result(e7, run, 10.0), _result(e7, run, 12.0, seed=1), _result(e7, old, 50.0)]
+    current, superseded = stored_result(e7, run, test_error=10.0), stored_result(e7, old, test_error=50.0)
+    assert e7.is_current(current) and not e7.is_current(superseded)
+    results = [current, stored_result(e7, run, test_error=12.0, seed=1), superseded]
     table, row, col = run.cell
     cell = aggregate(e7, results)[("fashion-mnist", "full")][(table, row, f"{col} test")]
     assert (cell["mean"], cell["seeds"]) == (11.0, 2)
@@ -38,7 +24,7 @@ def test_superseded_results_are_not_averaged_with_current_ones():
 
 def test_a_result_of_an_unknown_scale_is_not_current():
     e7 = EXPERIMENTS["depth-sweep"]
-    result = _result(e7, e7.runs("full")[0], 10.0)
+    result = stored_result(e7, e7.runs("full")[0], test_error=10.0)
     assert not e7.is_current({**result, "scale": "huge"})
 
 
