@@ -18,6 +18,7 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
@@ -86,34 +87,24 @@ def _hidden(text: str) -> list[int]:
     return sizes
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _checked(cast: Callable[[str], Any], valid: Callable[[Any], bool], what: str) -> Callable[[str], Any]:
+    """An argparse ``type``: ``cast(text)`` when it parses and ``valid`` accepts it, else a one-line error."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not valid(value):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _nonneg_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
+_positive_int = _checked(int, lambda v: v >= 1, "a positive integer")
+_nonneg_int = _checked(int, lambda v: v >= 0, "an integer >= 0")
+_positive_float = _checked(float, lambda v: math.isfinite(v) and v > 0, "a positive number")
 
 
 def _names(text: str) -> list[str]:
@@ -462,13 +453,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_tune(args: argparse.Namespace) -> int:
     """Run (or resume) a tuning study, or list the studies with their stored trials."""
     from lra_edu.experiments import run_experiment
-    from lra_edu.experiments.tuning import STUDIES, choose, describe, get_study, study_results, tuning_dir
+    from lra_edu.experiments.tuning import STUDIES, choices, describe, get_study, study_results, tuning_dir
 
     if args.study is None:
         for name, study in STUDIES.items():
             results = study_results(study, args.out) if Path(args.out).is_dir() else []
-            chosen = choose(study, results)
-            state = f"chosen: {chosen['setting']}" if chosen else f"{len(results)} trials stored"
+            picked = {g: row for g, row in choices(study, results).items() if row is not None}
+            if len(picked) == len(study.groups):
+                state = "; ".join(
+                    f"chosen{'' if g is None else ' for ' + g}: {r['setting']}" for g, r in picked.items()
+                )
+            else:
+                state = f"{len(results)} trials stored"
             print(f"{name:14s} {study.experiment:18s} {study.budget}; {state}")
         return 0
     study = get_study(args.study)

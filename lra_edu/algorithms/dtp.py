@@ -51,11 +51,14 @@ DTP-σ 16.76, 14.47, 14.02 % (its sigma_1 averaged 0.0070, 0.0093, 0.0096 per ep
 Diagnostics per step: ``depth`` (n), ``loss`` (output NLL), ``discrepancy`` (output NLL
 plus the hidden local losses ``L_l(z_l, y_l)``), ``inverse_loss`` (the decoders'
 reconstruction losses) and ``sigma_k`` for every corrupted layer k = 1..n-2. The
-training history averages them per epoch; :attr:`DTP.sigma_log` keeps every step's
-sigmas for DTP-σ's readable per-epoch log (:meth:`DTPSigma.sigma_table`).
+training history averages them per epoch; :attr:`DifferenceTargetProp.sigma_log` keeps
+every step's sigmas for DTP-σ's readable per-epoch log (:meth:`DTPSigma.sigma_table`).
 """
 
 from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
 
 from lra_edu.algorithms.base import Algorithm, Step, batch_mean, batch_size, check_positive, per_member
 from lra_edu.algorithms.bp import weight_grads
@@ -66,15 +69,13 @@ from lra_edu.losses import get_loss, nll, nll_delta
 from lra_edu.mlp import MLP, Forward, over_batch
 
 
-class DTP(Algorithm):
-    """Difference target propagation with learned inverses and a fixed corruption ``sigma``.
+class DifferenceTargetProp(Algorithm):
+    """Difference target propagation with learned inverses; a subclass sets the corruption.
 
     Parameters
     ----------
     beta : float
         Step size of the top hidden target along the negative output-loss gradient.
-    sigma : float
-        Standard deviation of the Gaussian corruption used to train every decoder.
     local_loss : str
         Loss of the forward layers against their targets and of the decoders against
         the corrupted activity (default ``"gaussian"``, [LRA19]'s ``sum((y - z)^2)``).
@@ -82,23 +83,11 @@ class DTP(Algorithm):
         Initializer of the decoder weights ``E_l`` (biases start at 0).
     """
 
-    name = "dtp"
     needs_derivatives = False
 
-    def __init__(
-        self,
-        beta: float = 0.1,
-        sigma: float = 0.1,
-        local_loss: str = "gaussian",
-        inverse_init: str = "glorot",
-    ) -> None:
+    def __init__(self, beta: float = 0.1, local_loss: str = "gaussian", inverse_init: str = "glorot") -> None:
         super().__init__()
         self.beta = check_positive("beta", beta)
-        self.sigma = check_positive("sigma", sigma, allow_zero=True)
-        self._init_common(local_loss, inverse_init)
-
-    def _init_common(self, local_loss: str, inverse_init: str) -> None:
-        """Validate the hyperparameters both variants share."""
         self.local_loss = local_loss
         self.loss = get_loss(local_loss)
         try:
@@ -123,9 +112,9 @@ class DTP(Algorithm):
         """The decoder ``g_l(z_l) = f(z_l @ E_l + c_l)``: layer l's activity back to layer l-1."""
         return net.unit.f(z @ self.params[f"E{l}"] + over_batch(self.params[f"c{l}"]))
 
+    @abstractmethod
     def noise_levels(self, net: MLP, fw: Forward, y: list[Array]) -> dict[int, Array | float]:
         """Corruption ``sigma_k`` for each layer k = 1..n-2: a number, or one per ensemble member."""
-        return {k: self.sigma for k in range(1, net.n_layers - 1)}
 
     def step(self, net: MLP, x: Array, t: Array) -> Step:
         """Targets by difference correction, local forward updates, noisy decoder updates."""
@@ -179,7 +168,29 @@ def _broadcastable(sigma: Array | float) -> Array | float:
     return sigma[..., None, None] if hasattr(sigma, "ndim") else sigma
 
 
-class DTPSigma(DTP):
+class DTP(DifferenceTargetProp):
+    """DTP (Lee et al. 2015): every decoder learns from one fixed corruption ``sigma``.
+
+    Parameters
+    ----------
+    sigma : float
+        Standard deviation of the Gaussian corruption used to train every decoder.
+    beta, local_loss, inverse_init
+        As for :class:`DifferenceTargetProp`.
+    """
+
+    name = "dtp"
+
+    def __init__(self, sigma: float = 0.1, **options: Any) -> None:
+        super().__init__(**options)
+        self.sigma = check_positive("sigma", sigma, allow_zero=True)
+
+    def noise_levels(self, net: MLP, fw: Forward, y: list[Array]) -> dict[int, Array | float]:
+        """``sigma_k = sigma`` for every corrupted layer k = 1..n-2."""
+        return {k: self.sigma for k in range(1, net.n_layers - 1)}
+
+
+class DTPSigma(DifferenceTargetProp):
     """DTP-σ ([LRA19]): DTP whose per-layer corruption falls by each layer's local loss.
 
     Parameters
@@ -189,26 +200,17 @@ class DTPSigma(DTP):
     sigma_min : float
         Floor of the recursion ``sigma_k = sigma_{k+1} - L_k``; keeps sigma >= 0.
     beta, local_loss, inverse_init
-        As for :class:`DTP`.
+        As for :class:`DifferenceTargetProp`.
     """
 
     name = "dtp_sigma"
 
-    def __init__(
-        self,
-        alpha: float = 0.01,
-        sigma_min: float = 0.001,
-        beta: float = 0.1,
-        local_loss: str = "gaussian",
-        inverse_init: str = "glorot",
-    ) -> None:
-        Algorithm.__init__(self)
+    def __init__(self, alpha: float = 0.01, sigma_min: float = 0.001, **options: Any) -> None:
+        super().__init__(**options)
         self.alpha = check_positive("alpha", alpha)
         self.sigma_min = check_positive("sigma_min", sigma_min, allow_zero=True)
         if self.sigma_min > self.alpha:
             raise ValueError(f"sigma_min ({sigma_min}) must not exceed alpha ({alpha}), the top noise level")
-        self.beta = check_positive("beta", beta)
-        self._init_common(local_loss, inverse_init)
 
     def noise_levels(self, net: MLP, fw: Forward, y: list[Array]) -> dict[int, Array | float]:
         """``sigma_{n-2} = alpha``; ``sigma_k = max(sigma_{k+1} - L_k(y_k, z_k), sigma_min)``.
