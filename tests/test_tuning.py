@@ -13,6 +13,7 @@ from lra_edu.experiments.spec import Scale
 from lra_edu.experiments.tuning import (
     STUDIES,
     Study,
+    choices,
     choose,
     get_study,
     grid,
@@ -96,6 +97,38 @@ def test_choice_is_the_lowest_mean_and_waits_for_every_trial():
     assert choose(study, tied)["setting"] == next(iter(study.settings))
 
 
+def test_a_study_that_chooses_within_units_makes_one_choice_per_unit():
+    study = _toy_study()
+    study.choose_within = "unit"
+    assert study.groups == ["tanh", "sigmoid"]
+    # Context a (tanh) prefers beta 0.1, context b (sigmoid) prefers beta 0.3; the mean prefers beta 1.0.
+    best = {"a": "lr 0.1, beta 0.1", "b": "lr 0.1, beta 0.3"}
+    results = [
+        _result(
+            study,
+            context,
+            label,
+            seed,
+            [10.0 if label == best[context] else (30.0 if "beta 1.0" in label else 60.0)],
+        )
+        for label in study.settings
+        for context in study.contexts
+        for seed in study.seeds
+    ]
+    assert {g: row["setting"] for g, row in choices(study, results).items()} == {
+        "tanh": "lr 0.1, beta 0.1",
+        "sigmoid": "lr 0.1, beta 0.3",
+    }
+    assert choose(study, results, "sigmoid")["contexts"] == {"b": 10.0}
+    with pytest.raises(ValueError, match="one choice per unit"):
+        choose(study, results)
+    with pytest.raises(ValueError, match="no group 'relu'"):
+        choose(study, results, "relu")
+    # Without groups the same trials give one choice, by the mean over both units.
+    study.choose_within = ""
+    assert choices(study, results)[None]["setting"] == "lr 0.01, beta 1.0"
+
+
 def test_sensitivity_slices_through_the_chosen_setting():
     study = _toy_study()
     results = [
@@ -148,10 +181,11 @@ REPOSITORY_RESULTS = Path(__file__).resolve().parents[1] / "results"
 @pytest.mark.parametrize("name", [name for name, study in STUDIES.items() if study.targets])
 def test_specs_use_the_setting_their_study_chose(name):
     study = STUDIES[name]
-    chosen = choose(study, study_results(study, REPOSITORY_RESULTS))
-    if chosen is None:
+    picked = choices(study, study_results(study, REPOSITORY_RESULTS))
+    if any(row is None for row in picked.values()):
         pytest.skip(f"{name}: not every trial is stored under results/tuning (run `lra-edu tune {name}`)")
-    assert spec_mismatches(study, study.settings[chosen["setting"]]) == []
+    for group, row in picked.items():
+        assert spec_mismatches(study, study.settings[row["setting"]], group) == [], group
 
 
 def test_lra_e_paper_preset_is_the_chosen_initial_scale():

@@ -71,19 +71,24 @@ E2_ROWS = {"bp": "BP", "fa": "FA", "dfa": "DFA", "dtp": "DTP", "lra_fdbk": "LRA-
 
 
 #: Settings of E2 that the paper leaves open, chosen by the tuning studies ``lra-fdbk-caps``
-#: and ``dtp-e2-rate`` on validation error (the chapter "What the papers did not say").
-E2_SETTINGS: dict[str, dict[str, Any]] = {
-    "lra_fdbk": {"hyperparameters": (("beta", 0.1), ("c1", 5.0), ("c2", 20.0), ("sigma_e", 1.0))},
+#: (one choice per unit) and ``dtp-e2-rate`` on validation error (the chapter "What the
+#: papers did not say"). Keys: algorithm, then unit (``"*"``: every unit).
+E2_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "lra_fdbk": {
+        "sigmoid": {"hyperparameters": (("beta", 1.0), ("c1", 50.0), ("c2", 20.0), ("sigma_e", 1.0))},
+        "tanh": {"hyperparameters": (("beta", 0.1), ("c1", 5.0), ("c2", 20.0), ("sigma_e", 1.0))},
+    },
     # [LRA18] does not say how DTP was trained; [LRA19] uses RMSprop 0.001.
-    "dtp": {"optimizer": "rmsprop:0.001"},
+    "dtp": {"*": {"optimizer": "rmsprop:0.001"}},
 }
 
 
 def _e2(scale: Scale) -> list[RunConfig]:
     runs = []
     for algorithm, row in E2_ROWS.items():
-        settings = {"optimizer": "sgd:0.01", **E2_SETTINGS.get(algorithm, {})}
         for unit, short in (("sigmoid", "sig"), ("tanh", "tanh")):
+            chosen = E2_SETTINGS.get(algorithm, {})
+            settings = {"optimizer": "sgd:0.01", **chosen.get("*", {}), **chosen.get(unit, {})}
             for std, col in ((0.0, "0"), (0.025, ".025"), (0.05, ".05"), (0.1, ".1")):
                 runs.append(
                     RunConfig(

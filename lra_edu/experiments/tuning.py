@@ -13,7 +13,10 @@ Protocol (the same for every study, LRA and baselines alike):
 * **Labels.** Settings are labelled in ASCII (``beta``, ``gamma``, ``sigma_E``): the labels
   name the result files.
 * **Choice.** The setting with the lowest score. Ties (within 0.01 points) go to the
-  setting listed first, which is the paper's own reading where there is one.
+  setting listed first, which is the paper's own reading where there is one. A study
+  whose contexts differ in a way the experiment itself varies (``choose_within``, e.g.
+  the unit of E2's sigmoid and tanh columns) makes one choice per value of that field,
+  each from its own contexts only.
 * **Budget.** Every study states its grid: settings × contexts × seeds × 3 epochs ×
   5,000 images. Studies of one experiment give the baselines that the paper leaves
   unspecified the same per-trial budget as LRA.
@@ -66,6 +69,9 @@ class Study:
     targets : tuple of (experiment name, algorithm)
         The runs that take the chosen setting: every run of that algorithm in that
         experiment's grid (empty for a study that only checks).
+    choose_within : str
+        A RunConfig field (e.g. ``"unit"``) whose values split the contexts into groups
+        with one choice each; ``""`` (the default) makes one choice for all contexts.
     """
 
     name: str
@@ -79,6 +85,7 @@ class Study:
     notes: str = ""
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     targets: tuple[tuple[str, str], ...] = ()
+    choose_within: str = ""
     spec: Experiment = field(init=False)
 
     def __post_init__(self) -> None:
@@ -111,6 +118,28 @@ class Study:
                     )
                 )
         return runs
+
+    @property
+    def groups(self) -> list[str | None]:
+        """The values of ``choose_within`` in context order (``[None]``: one choice)."""
+        if not self.choose_within:
+            return [None]
+        return list(dict.fromkeys(self.group_of(c) for c in self.contexts))
+
+    def group_of(self, context: str) -> str | None:
+        """The group a context belongs to (None when the study makes one choice)."""
+        if not self.choose_within:
+            return None
+        fields = {**self.base, **self.contexts[context]}
+        return str(fields[self.choose_within])
+
+    def contexts_of(self, group: str | None) -> list[str]:
+        """The contexts whose trials decide ``group``'s choice (all of them for None)."""
+        if group is not None and group not in self.groups:
+            raise ValueError(
+                f"study {self.name!r} has no group {group!r}; its groups: {', '.join(map(str, self.groups))}"
+            )
+        return [c for c in self.contexts if group is None or self.group_of(c) == group]
 
     @property
     def budget(self) -> str:
@@ -276,6 +305,9 @@ LRA_FDBK_CAPS = _register(
         values=_fdbk_values,
         targets=(("init-robustness", "lra_fdbk"),),
         seeds=(0,),
+        choose_within="unit",
+        notes="One choice per unit: on the sigmoid nets most settings stay at chance for the whole "
+        "budget, so a mean over both units would let the tanh nets decide for the sigmoid column.",
     )
 )
 
@@ -308,22 +340,27 @@ def trial_table(study: Study, results: Sequence[dict[str, Any]]) -> list[dict[st
     return rows
 
 
-def summarize(study: Study, results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def summarize(
+    study: Study, results: Sequence[dict[str, Any]], group: str | None = None
+) -> list[dict[str, Any]]:
     """Per setting: the mean score over contexts and seeds, per-context means, and trial count.
 
     Rows follow the study's order of settings; only settings with every trial stored
-    get a ``score`` (the others show how many of their trials are missing).
+    get a ``score`` (the others show how many of their trials are missing). With
+    ``group``, only that group's contexts count (see ``Study.choose_within``).
     """
+    contexts = study.contexts_of(group)
     by: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for row in trial_table(study, results):
-        by[row["setting"]][row["context"]].append(row["score"])
-    wanted = len(study.contexts) * len(study.seeds)
+        if row["context"] in contexts:
+            by[row["setting"]][row["context"]].append(row["score"])
+    wanted = len(contexts) * len(study.seeds)
     out = []
     for setting in study.settings:
         cells = by.get(setting, {})
         scores = [s for c in cells.values() for s in c]
-        per_context = {c: statistics.fmean(cells[c]) for c in study.contexts if cells.get(c)}
-        spread = [statistics.stdev(cells[c]) for c in study.contexts if len(cells.get(c, [])) > 1]
+        per_context = {c: statistics.fmean(cells[c]) for c in contexts if cells.get(c)}
+        spread = [statistics.stdev(cells[c]) for c in contexts if len(cells.get(c, [])) > 1]
         out.append(
             {
                 "setting": setting,
@@ -337,18 +374,35 @@ def summarize(study: Study, results: Sequence[dict[str, Any]]) -> list[dict[str,
     return out
 
 
-def choose(study: Study, results: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
-    """The chosen setting's summary row (lowest score, earliest on ties); None until complete."""
-    rows = summarize(study, results)
+def choose(
+    study: Study, results: Sequence[dict[str, Any]], group: str | None = None
+) -> dict[str, Any] | None:
+    """The chosen setting's summary row (lowest score, earliest on ties); None until complete.
+
+    A study that chooses within groups (``Study.choose_within``) needs the ``group``.
+    """
+    if study.choose_within and group is None:
+        raise ValueError(
+            f"study {study.name!r} makes one choice per {study.choose_within}: "
+            f"pass group= one of {', '.join(map(str, study.groups))}"
+        )
+    rows = summarize(study, results, group)
     if any(r["score"] is None for r in rows):
         return None
     best = min(r["score"] for r in rows)
     return next(r for r in rows if r["score"] <= best + 0.01)
 
 
-def chosen_fields(study: Study, results: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+def choices(study: Study, results: Sequence[dict[str, Any]]) -> dict[str | None, dict[str, Any] | None]:
+    """``{group: chosen row or None}`` for every group of the study (``{None: row}`` without groups)."""
+    return {group: choose(study, results, group) for group in study.groups}
+
+
+def chosen_fields(
+    study: Study, results: Sequence[dict[str, Any]], group: str | None = None
+) -> dict[str, Any] | None:
     """The RunConfig fields of the chosen setting (None until the study is complete)."""
-    row = choose(study, results)
+    row = choose(study, results, group)
     return None if row is None else study.settings[row["setting"]]
 
 
@@ -371,19 +425,24 @@ def study_results(study: Study, root: str | Path) -> list[dict[str, Any]]:
     return [r for r in load_results(tuning_dir(root)) if r.get("experiment") == study.name]
 
 
-def sensitivity(study: Study, results: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def sensitivity(
+    study: Study, results: Sequence[dict[str, Any]], group: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """Validation error against each constant, the others held at the chosen setting.
 
     Returns ``{constant: [{"value": v, "setting": label, "scores": {context: [per seed]}}]}``
-    in the study's order of values; empty until the study is complete.
+    in the study's order of values, over ``group``'s contexts; empty until the study is
+    complete.
     """
-    row = choose(study, results)
+    row = choose(study, results, group)
     if row is None or not study.values:
         return {}
     chosen = study.values[row["setting"]]
+    contexts = study.contexts_of(group)
     trials: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for t in trial_table(study, results):
-        trials[t["setting"]][t["context"]].append(t["score"])
+        if t["context"] in contexts:
+            trials[t["setting"]][t["context"]].append(t["score"])
     out: dict[str, list[dict[str, Any]]] = {}
     for constant in chosen:
         points = []
@@ -394,12 +453,13 @@ def sensitivity(study: Study, results: Sequence[dict[str, Any]]) -> dict[str, li
     return out
 
 
-def spec_mismatches(study: Study, fields: dict[str, Any]) -> list[str]:
+def spec_mismatches(study: Study, fields: dict[str, Any], group: str | None = None) -> list[str]:
     """Where the experiment specs differ from a setting's ``fields`` (``[]``: they agree).
 
-    Checks every run of each of ``study.targets`` at every scale: each field the setting
-    fixes must have the setting's value, and each hyperparameter must be the value the
-    run's algorithm actually uses (given in the spec or its default).
+    Checks every run of each of ``study.targets`` at every scale (only the runs of
+    ``group`` for a study that chooses within groups): each field the setting fixes must
+    have the setting's value, and each hyperparameter must be the value the run's
+    algorithm actually uses (given in the spec or its default).
     """
     from lra_edu.algorithms import make_algorithm
     from lra_edu.experiments.catalog import EXPERIMENTS
@@ -410,6 +470,8 @@ def spec_mismatches(study: Study, fields: dict[str, Any]) -> list[str]:
         for scale in experiment.scales:
             for run in experiment.runs(scale):
                 if run.algorithm != algorithm:
+                    continue
+                if group is not None and str(getattr(run, study.choose_within)) != group:
                     continue
                 for key, want in fields.items():
                     if key == "hyperparameters":
@@ -427,13 +489,25 @@ def spec_mismatches(study: Study, fields: dict[str, Any]) -> list[str]:
 
 
 def describe(study: Study, results: Sequence[dict[str, Any]], top: int = 5) -> str:
-    """A Markdown summary of a study: its budget, the best settings and the choice."""
-    rows = summarize(study, results)
-    done = sum(r["trials"] for r in rows)
+    """A Markdown summary of a study: its budget, the best settings and the choice (per group)."""
+    done = len(trial_table(study, results))
     total = len(study.settings) * len(study.contexts) * len(study.seeds)
     if done == 0:
         return f"*No trials of `{study.name}` are stored yet: run `lra-edu tune {study.name}`.*"
-    contexts = list(study.contexts)
+    text = [
+        f"Budget: {study.budget} ({done} of {total} stored). Score: best validation error (%), "
+        "mean over contexts and seeds."
+    ]
+    for group in study.groups:
+        text += ["", *_describe_group(study, results, group, top)]
+    return "\n".join(text)
+
+
+def _describe_group(
+    study: Study, results: Sequence[dict[str, Any]], group: str | None, top: int
+) -> list[str]:
+    rows = summarize(study, results, group)
+    contexts = study.contexts_of(group)
     head = "| setting | score | " + " | ".join(contexts) + " |\n|---|---|" + "---|" * len(contexts)
     ranked = sorted((r for r in rows if r["score"] is not None), key=lambda r: r["score"])
     first = rows[0]
@@ -443,21 +517,20 @@ def describe(study: Study, results: Sequence[dict[str, Any]], top: int = 5) -> s
         cells = " | ".join(f"{r['contexts'][c]:.1f}" if c in r["contexts"] else "–" for c in contexts)
         mark = " (the paper's reading)" if r is first else ""
         lines.append(f"| {r['setting']}{mark} | {r['score']:.1f} | {cells} |")
-    chosen = choose(study, results)
-    text = [
-        f"Budget: {study.budget} ({done} of {total} stored). Score: best validation error (%), "
-        f"mean over contexts and seeds; the {len(shown)} best settings:",
-        "",
-        "\n".join(lines),
-        "",
-    ]
+    where = "" if group is None else f"{study.choose_within} {group}: "
+    text = [f"{where.capitalize()}the {len(shown)} best settings:", "", "\n".join(lines), ""]
+    chosen = choose(study, results, group)
     if chosen is None:
-        text.append(f"*{total - done} trials are still missing; no choice is made until all are stored.*")
+        missing = sum(r["missing"] for r in rows)
+        text.append(f"*{missing} trials are still missing; no choice is made until all are stored.*")
     else:
         seed_note = (
             f" (seed-to-seed spread within a context: ±{chosen['seed_std']:.1f} points)"
             if chosen["seed_std"] is not None
             else " (one seed per trial)"
         )
-        text.append(f"**Chosen: {chosen['setting']}**, score {chosen['score']:.1f}%{seed_note}.")
-    return "\n".join(text)
+        text.append(
+            f"**Chosen{' for ' + study.choose_within + ' ' + group if group else ''}: "
+            f"{chosen['setting']}**, score {chosen['score']:.1f}%{seed_note}."
+        )
+    return text
