@@ -55,9 +55,9 @@ def test_overloaded_letters_keep_one_meaning(path):
 
 def test_plot_labels_use_the_book_symbols():
     relatives = (ROOT / "lra_edu" / "plots" / "relatives.py").read_text()
-    lra_e = (ROOT / "lra_edu" / "plots" / "lra_e.py").read_text()
+    dynamics = (ROOT / "lra_edu" / "plots" / "dynamics.py").read_text()
     assert r"\beta C" not in relatives and r"$E$" not in relatives and r"$\sigma_" not in relatives
-    assert r"\angle(E_l" not in lra_e
+    assert r"\angle(E_l" not in dynamics
 
 
 def test_the_notation_chapter_is_in_the_table_of_contents_and_maps_the_library_names():

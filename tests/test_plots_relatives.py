@@ -23,7 +23,7 @@ def test_plot_layer_curves_colours_by_layer_and_checks_lengths():
     plot_layer_curves([0, 1, 2], {1: [1, 2, 3]}, ax=ax, style="--", label="layer {l}, other", hline=None)
     assert ax.lines[0].get_color() == ax.lines[-1].get_color()
     assert ax.lines[-1].get_label() == "layer 1, other"
-    with pytest.raises(ValueError, match="2 values but there are 3 epochs"):
+    with pytest.raises(ValueError, match="layer 1 has 2 values but epochs has 3"):
         plot_layer_curves([0, 1, 2], {1: [1, 2]})
     with pytest.raises(ValueError, match="at least one layer"):
         plot_layer_curves([0], {})

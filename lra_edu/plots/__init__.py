@@ -7,7 +7,8 @@ host with :func:`lra_edu.backend.to_numpy` before matplotlib sees them.
 
 General helpers live here; topic modules hold the figures of one part of the book:
 ``lra_edu.plots.training`` (per-epoch curves of training runs, LRA's inner walk, unit
-outputs), ``lra_edu.plots.lra_e`` (LRA-E, initialization, recurrent nets),
+outputs), ``lra_edu.plots.dynamics`` (how runs learn: seed bands, internal discrepancy,
+update norms per layer, matmuls per step; LRA-E, initialization, recurrent nets),
 ``lra_edu.plots.relatives`` (feedback alignment, target propagation, equilibrium
 propagation, stochastic nets) and ``lra_edu.plots.experiments`` (the papers'
 experiments). The plots take numbers and draw them; what they show is measured by
@@ -37,6 +38,14 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
 def _floats(values: Any) -> list[float]:
     """The values of an array or sequence (either backend) as a flat list of host floats."""
     return [float(v) for v in to_numpy(values).ravel()]
+
+
+def _along(xs: list[float], ys: Any, what: str, x_name: str = "x") -> list[float]:
+    """``ys`` as host floats, one per value of ``xs``; else a ValueError naming ``what``."""
+    values = _floats(ys)
+    if len(values) != len(xs):
+        raise ValueError(f"{what} has {len(values)} values but {x_name} has {len(xs)}")
+    return values
 
 
 def _finish(
@@ -120,10 +129,7 @@ def plot_sweep(
         raise ValueError("plot_sweep needs at least one series")
     ax = _axes(ax, (5.5, 3.5))
     for name, ys in series.items():
-        yv = _floats(ys)
-        if len(yv) != len(xs):
-            raise ValueError(f"series {name!r} has {len(yv)} values but x has {len(xs)}")
-        ax.plot(xs, yv, marker="o", markersize=3, label=name)
+        ax.plot(xs, _along(xs, ys, f"series {name!r}"), marker="o", markersize=3, label=name)
     return _finish(ax, xlabel, ylabel, title, logx, logy)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from matplotlib.axes import Axes
 
 from lra_edu.backend import to_numpy
-from lra_edu.plots import _axes, _finish, _floats
+from lra_edu.plots import _along, _axes, _finish, _floats
 
 # --------------------------------------------------------------------------- feedback alignment
 
@@ -25,22 +25,21 @@ def plot_layer_curves(
     epochs: Sequence[float],
     curves: Mapping[int, Sequence[float]],
     ax: Axes | None = None,
+    *,
+    hline: float | None = 90.0,
     ylabel: str = "angle (degrees)",
     title: str = "",
-    hline: float | None = 90.0,
     style: str = "-",
     label: str = "layer {l}",
 ) -> Axes:
     """One line per layer (``curves[l]`` against ``epochs``, colour ``C{l-1}``), with an optional
-    reference line; ``label`` is formatted with ``l``."""
+    reference line at ``hline``; ``label`` is formatted with ``l``. Options are keywords."""
     if not curves:
         raise ValueError("plot_layer_curves needs at least one layer")
     xs = _floats(epochs)
     ax = _axes(ax, (5.5, 3.5))
     for l, ys in sorted(curves.items()):
-        yv = _floats(ys)
-        if len(yv) != len(xs):
-            raise ValueError(f"layer {l} has {len(yv)} values but there are {len(xs)} epochs")
+        yv = _along(xs, ys, f"layer {l}", "epochs")
         ax.plot(xs, yv, style, color=f"C{(l - 1) % 10}", marker="o", markersize=3, label=label.format(l=l))
     if hline is not None:
         ax.axhline(hline, color="0.5", linestyle=":", linewidth=1)

@@ -1,4 +1,6 @@
-"""Figures for the LRA-E, initialization and recurrent-LRA chapters.
+"""How runs learn: seed bands, internal discrepancy, update norms, matmuls per step.
+
+The figures of the LRA-E, initialization and recurrent-LRA chapters.
 
 Plot functions follow :mod:`lra_edu.plots`: they draw on ``ax`` when given (else a new
 figure) and return the ``Axes``; dashboards return a whole ``Figure`` (for

@@ -1,4 +1,4 @@
-"""Figures of the LRA-E, initialization and recurrent-LRA chapters."""
+"""How runs learn: the figures of the LRA-E, initialization and recurrent-LRA chapters."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from lra_edu.plots.lra_e import (
+from lra_edu.plots.dynamics import (
     init_dashboard,
     lra_e_dashboard,
     plot_band,
