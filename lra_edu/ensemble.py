@@ -36,8 +36,6 @@ from lra_edu.mlp import MLP
 from lra_edu.optimizers import get_optimizer
 from lra_edu.train import History, fit
 
-Array = Any
-
 
 @dataclass(frozen=True)
 class Member:

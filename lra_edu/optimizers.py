@@ -28,9 +28,7 @@ from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import Any
 
-from lra_edu.backend import to_numpy, xp, xp_of
-
-Array = Any
+from lra_edu.backend import Array, to_numpy, xp, xp_of
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
 
