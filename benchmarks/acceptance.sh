@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The issues' acceptance runs, from the command line, on the full Fashion-MNIST training split.
+# The acceptance runs of benchmarks/acceptance.md (one per algorithm and target), from the command
+# line, on the full Fashion-MNIST training split.
 # Usage: bash benchmarks/acceptance.sh OUTDIR   (one JSON per run; ~30-40 minutes on 2 CPU cores)
 set -u
 out=${1:-/tmp/acceptance}
