@@ -212,3 +212,16 @@ def test_cli_lists_studies_and_refuses_an_unknown_one(tmp_path):
     assert all(name in listed.stdout for name in STUDIES)
     bad = subprocess.run([sys.executable, "-m", "lra_edu", "tune", "nope"], capture_output=True, text=True)
     assert bad.returncode == 2 and "valid studies" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_halting_study_keeps_the_caps_its_predecessor_chose_per_unit():
+    caps = STUDIES["lra-fdbk-caps"]
+    picked = choices(caps, study_results(caps, REPOSITORY_RESULTS))
+    if any(row is None for row in picked.values()):
+        pytest.skip("lra-fdbk-caps: not every trial is stored under results/tuning")
+    halt = STUDIES["lra-fdbk-halt"]
+    for unit, row in picked.items():
+        want = dict(caps.settings[row["setting"]]["hyperparameters"])
+        for run in halt.spec.runs("tune"):
+            if run.unit == unit:
+                assert {k: v for k, v in run.hyperparameters if k != "eps"} == want, unit

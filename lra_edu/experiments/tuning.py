@@ -311,6 +311,36 @@ LRA_FDBK_CAPS = _register(
     )
 )
 
+#: The caps ``lra-fdbk-caps`` chose per unit: the fixed part of every ``lra-fdbk-halt`` trial.
+FDBK_CAPS = {
+    "sigmoid": (("beta", 1.0), ("c1", 50.0), ("c2", 20.0), ("sigma_e", 1.0)),
+    "tanh": (("beta", 0.1), ("c1", 5.0), ("c2", 20.0), ("sigma_e", 1.0)),
+}
+_halt_settings, _halt_values = grid(
+    lambda eps: f"eps {eps}", lambda eps: {"hyperparameters": (("eps", eps),)}, eps=(0.0, 0.1, 0.3, 1.0, 3.0)
+)
+LRA_FDBK_HALT = _register(
+    Study(
+        "lra-fdbk-halt",
+        "LRA-fdbk: the halting threshold ε",
+        "E2",
+        "[LRA18] Algorithm 1 stops the backward sweep where a layer's local loss is below ε, and "
+        "Fig 5 shows the credit-assignment depth falling during training; no value of ε is given.",
+        base={"algorithm": "lra_fdbk", "hidden": (128,) * 8, "optimizer": "sgd:0.01"},
+        contexts={
+            label: {**fields, "hyperparameters": FDBK_CAPS[fields["unit"]]}
+            for label, fields in _e2_contexts().items()
+        },
+        settings=_halt_settings,
+        values=_halt_values,
+        targets=(("init-robustness", "lra_fdbk"),),
+        seeds=(0,),
+        choose_within="unit",
+        notes="Each unit keeps the caps lra-fdbk-caps chose for it; ε is the batch-mean local loss "
+        "below which a layer, and every layer under it, is skipped.",
+    )
+)
+
 _dtp_settings, _dtp_values = grid(
     lambda lr: f"RMSprop {lr}", lambda lr: {"optimizer": f"rmsprop:{lr}"}, lr=(0.001, 0.0003, 0.003)
 )
