@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from lra_edu.experiments.catalog import get_experiment
-from lra_edu.experiments.report import FULL_DATA_SCALES, aggregate, seed_count_phrase
+from lra_edu.experiments.report import FULL_DATA_SCALES, aggregate, scale_description, seed_count_phrase
 
 Cell = tuple[str, str, str]
 Values = Mapping[Cell, float]
@@ -650,7 +650,7 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "E4-beats-bp-estimators", "E4", LRA18, "§3.4, Table 3",
-        "outperforming the other estimators used in back-propagation",
+        "outperforming the other estimators used in backpropagation",
         True, _fixed(_acc("LRA-fdbk"), *(_acc(row) for row in E4_BP_ROWS)), e4_vs_estimators,
         "Reproduced if LRA-fdbk's test accuracy is above that of all five backprop estimators; partly if "
         "above at least three; not reproduced otherwise.",
@@ -859,3 +859,38 @@ def judge(claim: Claim, results: list[dict[str, Any]]) -> Verdict:
 def judge_all(results: list[dict[str, Any]], claims: tuple[Claim, ...] = CLAIMS) -> list[Verdict]:
     """The verdict of every claim (default :data:`CLAIMS`) from ``results``."""
     return [judge(claim, results) for claim in claims]
+
+
+def _cell_text(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def evidence(verdict: Verdict) -> str:
+    """A verdict's evidence in words: the numbers compared, the scale and the seeds, or what is missing."""
+    experiment = get_experiment(verdict.claim.experiment)
+    if verdict.scale is None:
+        n = len(verdict.missing)
+        return f"no current stored result for {n} of the cells the rule reads; `{experiment.command('full')}`"
+    scale = f"{verdict.scale} scale: {scale_description(experiment, verdict.scale)}"
+    return f"{verdict.numbers} ({verdict.claim.dataset}, {scale}; {verdict.seeds})"
+
+
+def verdict_table(verdicts: list[Verdict]) -> str:
+    """A Markdown (MyST) table of verdicts: claim, paper and section, verdict, evidence, chapter.
+
+    The chapter column links each claim's experiment chapter with the ``{doc}`` role, so the
+    table must be rendered as MyST, not plain GitHub Markdown.
+    """
+    lines = ["| claim | paper, section | verdict | evidence | chapter |", "|---|---|---|---|---|"]
+    for v in verdicts:
+        c = v.claim
+        words = f"“{c.text}”" if c.quoted else f"{c.text} (paraphrased)"
+        chapter = f"{{doc}}`{get_experiment(c.experiment).name}`"
+        cells = [f"**{c.id}**: {words}", c.source, f"**{v.verdict}**", evidence(v), chapter]
+        lines.append("| " + " | ".join(_cell_text(x) for x in cells) + " |")
+    return "\n".join(lines)
+
+
+def rules_list(claims: tuple[Claim, ...] = CLAIMS) -> str:
+    """A Markdown list of every claim's rule in words, by claim id."""
+    return "\n".join(f"- **{c.id}**: {c.rule_words}" for c in claims)
