@@ -71,11 +71,13 @@ E2_ROWS = {"bp": "BP", "fa": "FA", "dfa": "DFA", "dtp": "DTP", "lra_fdbk": "LRA-
 
 
 #: Settings of E2 that the paper leaves open, chosen by the tuning studies ``lra-fdbk-caps``
-#: (one choice per unit) and ``dtp-e2-rate`` on validation error (the chapter "What the
+#: and ``lra-fdbk-halt`` (one choice per unit) and ``dtp-e2-rate`` on validation error (the chapter "What the
 #: papers did not say"). Keys: algorithm, then unit (``"*"``: every unit).
 E2_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "lra_fdbk": {
-        "sigmoid": {"hyperparameters": (("beta", 1.0), ("c1", 50.0), ("c2", 20.0), ("sigma_e", 1.0))},
+        "sigmoid": {
+            "hyperparameters": (("beta", 1.0), ("c1", 50.0), ("c2", 20.0), ("eps", 1.0), ("sigma_e", 1.0))
+        },
         "tanh": {"hyperparameters": (("beta", 0.1), ("c1", 5.0), ("c2", 20.0), ("sigma_e", 1.0))},
     },
     # [LRA18] does not say how DTP was trained; [LRA19] uses RMSprop 0.001.

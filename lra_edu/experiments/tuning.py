@@ -69,6 +69,8 @@ class Study:
     targets : tuple of (experiment name, algorithm)
         The runs that take the chosen setting: every run of that algorithm in that
         experiment's grid (empty for a study that only checks).
+    first_is : str
+        What the first setting listed is, as the summary table marks it.
     choose_within : str
         A RunConfig field (e.g. ``"unit"``) whose values split the contexts into groups
         with one choice each; ``""`` (the default) makes one choice for all contexts.
@@ -86,6 +88,7 @@ class Study:
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     targets: tuple[tuple[str, str], ...] = ()
     choose_within: str = ""
+    first_is: str = "the paper's reading"
     spec: Experiment = field(init=False)
 
     def __post_init__(self) -> None:
@@ -306,6 +309,7 @@ LRA_FDBK_CAPS = _register(
         targets=(("init-robustness", "lra_fdbk"),),
         seeds=(0,),
         choose_within="unit",
+        first_is="the library's default",
         notes="One choice per unit: on the sigmoid nets most settings stay at chance for the whole "
         "budget, so a mean over both units would let the tanh nets decide for the sigmoid column.",
     )
@@ -336,6 +340,7 @@ LRA_FDBK_HALT = _register(
         targets=(("init-robustness", "lra_fdbk"),),
         seeds=(0,),
         choose_within="unit",
+        first_is="never halt: the library's default",
         notes="Each unit keeps the caps lra-fdbk-caps chose for it; ε is the batch-mean local loss "
         "below which a layer, and every layer under it, is skipped.",
     )
@@ -545,7 +550,7 @@ def _describe_group(
     lines = [head]
     for r in shown:
         cells = " | ".join(f"{r['contexts'][c]:.1f}" if c in r["contexts"] else "–" for c in contexts)
-        mark = " (the paper's reading)" if r is first else ""
+        mark = f" ({study.first_is})" if r is first else ""
         lines.append(f"| {r['setting']}{mark} | {r['score']:.1f} | {cells} |")
     where = "" if group is None else f"{study.choose_within} {group}: "
     text = [f"{where.capitalize()}the {len(shown)} best settings:", "", "\n".join(lines), ""]
