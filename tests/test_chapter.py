@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from helpers import stored_result
 
-from lra_edu.experiments import get_experiment
-from lra_edu.experiments.chapter import by_cell, introduce, largest_scale, not_run_message, stored_runs
+from lra_edu.experiments import chapter, get_experiment
+from lra_edu.experiments.chapter import (
+    by_cell,
+    introduce,
+    largest_scale,
+    not_run_message,
+    show_verdicts,
+    stored_runs,
+)
+from lra_edu.experiments.claims import CLAIMS, NOT_RUN, PARTLY, REPRODUCED
 
 
 def _result(row: str, col: str, scale: str = "full", status: str = "ok") -> dict:
@@ -72,3 +83,55 @@ def test_introduce_prints_the_title_and_returns_the_spec(capsys):
     e = introduce("stochastic", scales=())
     assert e is get_experiment("stochastic")
     assert capsys.readouterr().out.startswith(f"{e.key} {e.name}: {e.title}")
+
+
+def _e8_results(errors: dict[str, float], scale: str = "full") -> list[dict]:
+    """Synthetic stored E8 results: one per optimizer of ``errors`` (its test error)."""
+    e8 = get_experiment("optimizers")
+    return [
+        stored_result(e8, run, scale=scale, test_error=errors[run.cell[2]])
+        for run in e8.runs(scale)
+        if run.cell[2] in errors
+    ]
+
+
+def _shown(monkeypatch) -> list[str]:
+    """Collect what show_markdown displays."""
+    shown: list[str] = []
+    monkeypatch.setattr(chapter, "show_markdown", shown.append)
+    return shown
+
+
+def test_show_verdicts_lists_each_claim_with_verdict_evidence_and_rule(monkeypatch):
+    shown = _shown(monkeypatch)
+    e8 = get_experiment("optimizers")
+    claims = [c for c in CLAIMS if c.experiment == "E8"]
+    verdicts = show_verdicts(e8, _e8_results({"SGD": 13.5, "Adam": 12.0, "RMSprop": 14.0}))
+    assert [v.claim for v in verdicts] == claims
+    assert [v.verdict for v in verdicts] == [REPRODUCED, PARTLY]  # both within 3 points; only Adam below SGD
+    (markdown,) = shown
+    items = markdown.split("\n- ")[1:]
+    assert len(items) == len(claims)
+    for claim, verdict, item in zip(claims, verdicts, items):
+        assert item.startswith(f"**{claim.id}** ({claim.source}): ")
+        assert f"— **{verdict.verdict}**" in item.splitlines()[0]
+        assert "Adam 12.00%" in item and "full scale" in item and "1 seed" in item
+        assert f"*rule:* {claim.rule_words}" in item
+
+
+def test_show_verdicts_reads_results_dir_and_names_the_command_where_none(tmp_path, monkeypatch):
+    shown = _shown(monkeypatch)
+    monkeypatch.setenv("LRA_EDU_RESULTS", str(tmp_path))
+    e8 = get_experiment("optimizers")
+    assert {v.verdict for v in show_verdicts(e8)} == {NOT_RUN}
+    assert f"`{e8.command('full')}`" in shown[-1]
+    folder = tmp_path / "optimizers" / "full" / "fashion-mnist"
+    folder.mkdir(parents=True)
+    for r in _e8_results({"SGD": 13.5, "Adam": 12.0, "RMSprop": 12.4}):
+        (folder / f"{r['run_id']}-seed0.json").write_text(json.dumps(r))
+    assert [v.verdict for v in show_verdicts(e8)] == [REPRODUCED, REPRODUCED]
+    # Quick-scale results never decide a verdict.
+    quick = _e8_results({"SGD": 13.5, "Adam": 12.0, "RMSprop": 12.4}, scale="quick")
+    assert {v.verdict for v in show_verdicts(e8, quick)} == {NOT_RUN}
+    with pytest.raises(ValueError, match="no claims of E10"):
+        show_verdicts(replace(e8, key="E10"))

@@ -4,7 +4,8 @@ A chapter opens with :func:`introduce` (title, setup table, notes of the spec), 
 quick scale live with :func:`run_quick` (in a temporary folder, so building the book
 writes nothing) and reads the full-data results with :func:`stored_runs`, which prints
 the commands that produce them where there are none. :func:`by_cell` keys results by
-their table row or column; :func:`show_report` shows a paper-vs-ours table.
+their table row or column; :func:`show_report` shows a paper-vs-ours table, and
+:func:`show_verdicts` the verdicts on the papers' claims that the stored results decide.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from lra_edu.experiments import (
     setup_table,
     stored_results,
 )
+from lra_edu.experiments.claims import CLAIMS, Verdict, evidence, judge
 
 Result = dict[str, Any]
 
@@ -139,3 +141,32 @@ def stored_runs(
     if report:
         show_report(experiment, results)
     return results
+
+
+def show_verdicts(experiment: Experiment, results: list[Result] | None = None) -> list[Verdict]:
+    """Show, as Markdown, the verdict of each of the experiment's claims; return the verdicts.
+
+    Each claim (from :data:`~lra_edu.experiments.claims.CLAIMS`) is judged by
+    :func:`~lra_edu.experiments.claims.judge` from ``results`` (default: the stored
+    full-data results of ``experiment``, :func:`stored_results`, on each claim's data set)
+    and listed with its source, its words, its verdict in bold, the evidence (numbers
+    compared, scale, seeds, or the command that makes the missing results) and its rule.
+    """
+    claims = [c for c in CLAIMS if c.experiment == experiment.key]
+    if not claims:
+        raise ValueError(f"no claims of {experiment.key} ({experiment.name}) in lra_edu.experiments.claims")
+    if results is None:
+        datasets = dict.fromkeys(c.dataset for c in claims)
+        results = [r for d in datasets for r in stored_results(experiment, d)]
+    verdicts = [judge(c, results) for c in claims]
+    lines = [f"**Verdicts on the claims of {experiment.key}**, by their rules, from the stored results:", ""]
+    for v in verdicts:
+        c = v.claim
+        words = f"“{c.text}”" if c.quoted else f"{c.text} (paraphrased)"
+        lines += [
+            f"- **{c.id}** ({c.source}): {words} — **{v.verdict}**",
+            f"  - *evidence:* {evidence(v)}",
+            f"  - *rule:* {c.rule_words}",
+        ]
+    show_markdown("\n".join(lines))
+    return verdicts
