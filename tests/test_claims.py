@@ -24,6 +24,7 @@ from lra_edu.experiments.claims import (
     rules_list,
     verdict_table,
 )
+from lra_edu.experiments.report import FULL_DATA_SCALES, aggregate
 
 R, P, N = REPRODUCED, PARTLY, NOT_REPRODUCED
 REPORT = Path(__file__).resolve().parents[1] / "book" / "experiments" / "report.ipynb"
@@ -377,3 +378,35 @@ def test_verdict_table_lists_every_claim_and_the_report_shows_it():
     nb = nbformat.read(REPORT, as_version=4)
     code = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
     assert "verdict_table(" in code and "rules_list(" in code and "judge_all(" in code
+
+
+def grid_results(experiment, scale: str) -> list[dict]:
+    """One synthetic stored result per run of ``experiment``'s grid at ``scale``, with every
+    record a cells function or a claim's reader may look at (errors, angle, discrepancy, loss)
+    in every epoch, and one phase per training phase."""
+    results = []
+    for run in experiment.runs(scale):
+        r = stored_result(experiment, run, scale=scale)
+        records = [
+            {**r["final"], "epoch": k, "angle": 45.0, "discrepancy": 2.0, "loss": 1.0}
+            for k in range(experiment.scales[scale].epochs + 1)
+        ]
+        r["curves"] = records
+        phase = {"final": records[-1], "best_valid": records[-1], "history": records}
+        r["phases"] = [phase] * (2 if run.finetune else 1)
+        results.append(r)
+    return results
+
+
+@pytest.mark.parametrize("scale", FULL_DATA_SCALES)
+def test_every_cell_a_claim_reads_is_a_cell_of_its_experiments_grid(scale):
+    """A renamed row, column or table label would leave a claim "not run" for ever; here it fails."""
+    grids = {e.key: grid_results(e, scale) for e in EXPERIMENTS.values()}
+    for claim in CLAIMS:
+        experiment = get_experiment(claim.experiment)
+        reader = replace(experiment, cells=claim.read) if claim.read else experiment
+        filled = aggregate(reader, grids[claim.experiment])[claim.dataset, scale]
+        missing = set(claim.cells(experiment.scales[scale].epochs)) - set(filled)
+        assert not missing, (claim.id, sorted(missing)[:3])
+        verdict = judge(claim, grids[claim.experiment])
+        assert verdict.verdict != NOT_RUN and verdict.scale == scale, claim.id
