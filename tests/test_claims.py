@@ -56,6 +56,13 @@ def e1(diff: tuple, fdbk: tuple = (20.0,) * 4) -> dict:
     return {("curves", row, "epoch 5"): x for row, x in zip(rows, diff + fdbk)}
 
 
+def e2_depth(sig_last: float, tanh_last: float) -> dict:
+    """LRA-fdbk's depth curves over 4 epochs: 9 layers, then ``sig_last``/``tanh_last`` in the last."""
+    cells = get_claim("E2-depth-falls").cells(4)
+    last = {"sig": sig_last, "tanh": tanh_last}
+    return {c: last[c[1].split()[1]] if c[2] == "epoch 4" else 9.0 for c in cells}
+
+
 def e7(claim_id: str, **errors: tuple[float, float, float]) -> dict:
     """E7 test errors by algorithm (``LRA__E`` for LRA-E) at 3, 5 and 8 layers; others 15%."""
     names = {k.replace("__", "-").replace("sigma", "σ"): v for k, v in errors.items()}
@@ -143,6 +150,11 @@ CASES = {
             P,
         ),
         (values("E2-dtp-beats-fa", 15.0, FA=14.0), N),
+    ],
+    "E2-depth-falls": [
+        (e2_depth(3.0, 1.0), R),
+        (e2_depth(9.0, 1.0), P),
+        (e2_depth(8.0, 9.0), N),
     ],
     "E2-bp-fa-fail-sigmoid": [
         (values("E2-bp-fa-fail-sigmoid", 90.0), R),
@@ -382,13 +394,13 @@ def test_verdict_table_lists_every_claim_and_the_report_shows_it():
 
 def grid_results(experiment, scale: str) -> list[dict]:
     """One synthetic stored result per run of ``experiment``'s grid at ``scale``, with every
-    record a cells function or a claim's reader may look at (errors, angle, discrepancy, loss)
+    record a cells function or a claim's reader may look at (errors, angle, discrepancy, loss, depth)
     in every epoch, and one phase per training phase."""
     results = []
     for run in experiment.runs(scale):
         r = stored_result(experiment, run, scale=scale)
         records = [
-            {**r["final"], "epoch": k, "angle": 45.0, "discrepancy": 2.0, "loss": 1.0}
+            {**r["final"], "epoch": k, "angle": 45.0, "discrepancy": 2.0, "loss": 1.0, "depth": 9.0}
             for k in range(experiment.scales[scale].epochs + 1)
         ]
         r["curves"] = records

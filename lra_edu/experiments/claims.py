@@ -244,6 +244,33 @@ def e2_bp_fa_sigmoid(v: Values) -> Finding:
     return _grade(failed == 6, failed >= 3), numbers
 
 
+E2_DEPTH_ROWS = tuple(f"LRA-fdbk {c}" for c in E2_ALL)
+E2_LAYERS = 9  # 8 hidden layers and the output layer
+
+
+def e2_read_depth(result: dict[str, Any]) -> dict[Cell, float]:
+    """LRA-fdbk's mean credit-assignment depth per epoch, one curve per column."""
+    if result["cell"][1] != "LRA-fdbk":
+        return {}
+    return {
+        ("depth", f"LRA-fdbk {result['cell'][2]}", f"epoch {rec['epoch']}"): rec["depth"]
+        for rec in result["curves"]
+        if rec["epoch"] > 0 and rec.get("depth") is not None
+    }
+
+
+def e2_depth_falls(v: Values) -> Finding:
+    """LRA-fdbk's depth in the last epoch is at most 7 of 9 layers in every cell of a unit."""
+    last = {row: _series(v, row)[-1] for row in E2_DEPTH_ROWS}
+    fell = [u for u in ("sig", "tanh") if all(last[f"LRA-fdbk {c}"] <= E2_LAYERS - 2 for c in _e2_cols(u))]
+    numbers = "; ".join(
+        f"{u}: {min(last[f'LRA-fdbk {c}'] for c in _e2_cols(u)):.1f}-"
+        f"{max(last[f'LRA-fdbk {c}'] for c in _e2_cols(u)):.1f} of {E2_LAYERS} layers in the last epoch"
+        for u in ("sig", "tanh")
+    )
+    return _grade(len(fell) == 2, len(fell) == 1), numbers
+
+
 # ---------------------------------------------------------------- E3 null init
 E3_ROWS = ("Softsign", "ReLU6", "Softplus", "LWTA-1", "LWTA-2", "SLWTA-1", "SLWTA-2", "Signum")
 E3_DISCRETE = ("LWTA-1", "LWTA-2", "Signum")
@@ -624,6 +651,16 @@ CLAIMS: tuple[Claim, ...] = (
         False, _fixed(*_e2("BP", *E2_NONZERO[:3]), *_e2("FA", *E2_NONZERO[:3])), e2_bp_fa_sigmoid,
         "Reproduced if all six BP and FA sigmoid cells with a non-zero initialization are at 80% test error "
         "or more; partly if three to five are; not reproduced otherwise.",
+    ),
+    Claim(
+        "E2-depth-falls", "E2", LRA18, "§3.2, Fig 5",
+        "as learning continues, usually past five epochs, we see the number of subgraphs updated decrease, "
+        "and, in the case of the tanh networks, approach one or zero",
+        True, _curves("depth", *E2_DEPTH_ROWS), e2_depth_falls,
+        "Reproduced if LRA-fdbk's mean credit-assignment depth in the last epoch is at most 7 of its 9 "
+        "layers in all four cells of both units; partly if in all four cells of one unit; not reproduced "
+        "otherwise.",
+        read=e2_read_depth,
     ),
     # E3: [LRA18] §3.3
     Claim(
