@@ -21,6 +21,9 @@ from lra_edu.experiments.claims import (
     get_claim,
     judge,
     judge_all,
+    paper_evidence,
+    paper_number,
+    paper_verdict,
     rules_list,
     verdict_table,
 )
@@ -386,6 +389,7 @@ def test_verdict_table_lists_every_claim_and_the_report_shows_it():
     for claim, line in zip(CLAIMS, lines[2:]):
         assert line.startswith(f"| **{claim.id}**") and "**not run**" in line, claim.id
         assert f"{{doc}}`{get_experiment(claim.experiment).name}`" in line
+        assert line.split(" | ")[4] == paper_evidence(claim).replace("|", "\\|"), claim.id
     assert all(c.id in rules_list() and c.rule_words in rules_list() for c in CLAIMS)
     nb = nbformat.read(REPORT, as_version=4)
     code = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
@@ -422,3 +426,44 @@ def test_every_cell_a_claim_reads_is_a_cell_of_its_experiments_grid(scale):
         assert not missing, (claim.id, sorted(missing)[:3])
         verdict = judge(claim, grids[claim.experiment])
         assert verdict.verdict != NOT_RUN and verdict.scale == scale, claim.id
+
+
+def test_paper_number_reads_text_cells_and_the_papers_x_as_chance():
+    assert paper_number("12.74 (30)") == 12.74
+    assert paper_number("X") == 90.0
+    assert paper_number(13.51) == 13.51
+    assert paper_number(None) is None and paper_number("n/a") is None
+
+
+@pytest.mark.parametrize(
+    ("claim_id", "numbers"),
+    [
+        ("E8-better-generalization", "SGD 13.51%, Adam 12.42%, RMSprop 14.90%"),
+        ("E7-lra-e-best-test", "LRA-E minus the best other: 3 layers +0.77, 5 layers -0.58, 8 layers -0.02"),
+        ("E2-dtp-beats-fa", "DTP below FA in 4 of 6 non-zero-init cells"),
+    ],
+)
+def test_paper_verdict_of_claims_the_papers_own_table_supports_only_partly(claim_id, numbers):
+    assert paper_verdict(get_claim(claim_id)) == (PARTLY, numbers)
+    assert paper_evidence(get_claim(claim_id)) == f"*{PARTLY}*: {numbers}"
+
+
+def test_paper_verdict_of_claims_the_papers_own_table_supports():
+    dtp = paper_verdict(get_claim("E7-dtp-degrades-with-depth"))
+    assert dtp == (REPRODUCED, "DTP 3 layers 15.03%, 8 layers 17.58% (+2.55 points)")
+    x_cells = paper_verdict(get_claim("E2-bp-dtp-not-from-zero"))  # four "X" cells, read as chance
+    assert x_cells == (REPRODUCED, "BP sig 0 90.00%, BP tanh 0 90.00%, DTP sig 0 90.00%, DTP tanh 0 90.00%")
+    discrete = paper_verdict(get_claim("E3-discrete-units"))  # text cells "12.33 (72)"
+    assert discrete == (REPRODUCED, "LWTA-1 12.33%, LWTA-2 12.05%, Signum 12.06%")
+
+
+@pytest.mark.parametrize("claim_id", ["E1-more-steps", "E2-depth-falls", "E6-angle-below-90-stable"])
+def test_paper_verdict_is_none_for_curves_the_paper_does_not_tabulate(claim_id):
+    assert paper_verdict(get_claim(claim_id)) is None
+    assert paper_evidence(get_claim(claim_id)) == "—"
+
+
+def test_paper_verdict_is_none_for_a_data_set_the_papers_table_lacks():
+    claim = get_claim("E5-finetune-improves-lra")  # Table 4 is on Fashion-MNIST only
+    assert paper_verdict(claim)[0] == REPRODUCED
+    assert paper_verdict(replace(claim, dataset="mnist")) is None

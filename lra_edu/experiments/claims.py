@@ -12,7 +12,9 @@ words (``Claim.rule_words``) that the reproduction report shows beside its verdi
 the spec's current configuration) and applies the rule at the largest full-training-set
 scale (``paper``, else ``full``) at which every needed cell has a result. Where none has,
 the verdict is ``not run``. Quick-scale results never count: they belong to the chapters'
-live runs.
+live runs. :func:`paper_verdict` applies the same rule to the paper's own table numbers,
+where the paper tabulates every cell the rule reads: a claim the paper's table supports only
+partly is worded more strongly than its evidence.
 
 Thresholds are percentage points of error (or accuracy); "at chance" is taken as an
 error of at least 80% (chance on ten classes is 90%), "learns" as an error below 50%.
@@ -858,14 +860,19 @@ def get_claim(claim_id: str) -> Claim:
     raise ValueError(f"unknown claim {claim_id!r}; valid claims: {', '.join(c.id for c in CLAIMS)}")
 
 
+def _leading_number(text: str) -> float | None:
+    """The number a text cell starts with (12.06 for ``"12.06 (65)"``), or None."""
+    match = re.match(r"\s*(-?\d+(?:\.\d+)?)", text)
+    return float(match.group(1)) if match else None
+
+
 def _number(summary: dict[str, Any] | None) -> float | None:
     """A cell's value: its mean over seeds, or the number that a text cell ("12.06 (65)") starts with."""
     if summary is None:
         return None
     if summary["mean"] is not None:
         return summary["mean"]
-    match = re.match(r"\s*(-?\d+(?:\.\d+)?)", summary["text"] or "")
-    return float(match.group(1)) if match else None
+    return _leading_number(summary["text"] or "")
 
 
 def judge(claim: Claim, results: list[dict[str, Any]]) -> Verdict:
@@ -898,6 +905,65 @@ def judge_all(results: list[dict[str, Any]], claims: tuple[Claim, ...] = CLAIMS)
     return [judge(claim, results) for claim in claims]
 
 
+CANNOT_LEARN = 90.0  # the value taken for the papers' "X": chance on ten classes
+
+
+def paper_number(value: Any) -> float | None:
+    """A cell of the papers' tables as a number, or None where the paper gives none.
+
+    Parameters
+    ----------
+    value : float, str or None
+        The cell as :mod:`~lra_edu.experiments.paper_numbers` holds it: a number, a text such as
+        ``"12.74 (30)"`` (best error and its epoch), the papers' ``"X"``, or None (no such cell).
+
+    Returns
+    -------
+    float or None
+        The number (``12.74`` for ``"12.74 (30)"``); for ``"X"``, a network that could not learn
+        from zero weights, :data:`CANNOT_LEARN` (90.0, chance on ten classes); else None.
+    """
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if value.strip() == "X":
+        return CANNOT_LEARN
+    return _leading_number(value)
+
+
+def paper_verdict(claim: Claim) -> Finding | None:
+    """The claim's rule applied to the paper's own numbers for its data set, or None where they lack a cell.
+
+    The cells are those the rule reads at paper scale (``claim.cells`` of the paper's epoch
+    count), looked up in the experiment's published tables and read with :func:`paper_number`:
+    ``"12.74 (30)"`` counts as 12.74, and an ``"X"`` (the run could not learn from zero
+    weights) as 90.0, chance. A claim on curves the papers show only as figures (E1, E6, E9,
+    the depth and angle curves of E2 and E5) has no tabulated cells and gives None.
+
+    Returns
+    -------
+    tuple of str, or None
+        ``(verdict, numbers)`` as the rule returns them, or None.
+    """
+    experiment = get_experiment(claim.experiment)
+    tables = experiment.paper.get(claim.dataset, {})
+    values: dict[Cell, float] = {}
+    for cell in claim.cells(experiment.scales["paper"].epochs):
+        table, row, column = cell
+        value = paper_number(tables.get(table, {}).get(row, {}).get(column))
+        if value is None:
+            return None
+        values[cell] = value
+    return claim.rule(values)
+
+
+def paper_evidence(claim: Claim) -> str:
+    """The verdict on the paper's own numbers with the numbers compared, or "—" where the paper has none."""
+    finding = paper_verdict(claim)
+    return "—" if finding is None else f"*{finding[0]}*: {finding[1]}"
+
+
 def _cell_text(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -913,17 +979,22 @@ def evidence(verdict: Verdict) -> str:
 
 
 def verdict_table(verdicts: list[Verdict]) -> str:
-    """A Markdown (MyST) table of verdicts: claim, paper and section, verdict, evidence, chapter.
+    """A Markdown (MyST) table of verdicts: claim, source, verdict, evidence, the paper's verdict, chapter.
 
-    The chapter column links each claim's experiment chapter with the ``{doc}`` role, so the
-    table must be rendered as MyST, not plain GitHub Markdown.
+    The column "the paper's own numbers" is the claim's rule applied to the paper's table
+    (:func:`paper_evidence`). The chapter column links each claim's experiment chapter with the
+    ``{doc}`` role, so the table must be rendered as MyST, not plain GitHub Markdown.
     """
-    lines = ["| claim | paper, section | verdict | evidence | chapter |", "|---|---|---|---|---|"]
+    lines = [
+        "| claim | paper, section | verdict | evidence | the paper's own numbers | chapter |",
+        "|---|---|---|---|---|---|",
+    ]
     for v in verdicts:
         c = v.claim
         words = f"“{c.text}”" if c.quoted else f"{c.text} (paraphrased)"
         chapter = f"{{doc}}`{get_experiment(c.experiment).name}`"
-        cells = [f"**{c.id}**: {words}", c.source, f"**{v.verdict}**", evidence(v), chapter]
+        claim = f"**{c.id}**: {words}"
+        cells = [claim, c.source, f"**{v.verdict}**", evidence(v), paper_evidence(c), chapter]
         lines.append("| " + " | ".join(_cell_text(x) for x in cells) + " |")
     return "\n".join(lines)
 
