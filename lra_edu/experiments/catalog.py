@@ -319,6 +319,14 @@ E7_ALGOS = {
 
 #: Per-algorithm settings of E7 that differ from Glorot init (see LRA_E).
 E7_SETTINGS: dict[str, dict[str, Any]] = {"lra_e": LRA_E}
+#: Settings of one algorithm at one depth, chosen by a tuning study on that depth:
+#: ``equil-prop`` (Scellier & Bengio's per-layer rates, beta 1, 40 free steps) on 3 layers.
+E7_DEPTH_SETTINGS: dict[tuple[str, int], dict[str, Any]] = {
+    ("equil_prop", 3): {
+        "optimizer": "sgd:0.002",
+        "hyperparameters": (("beta", 1.0), ("n_free", 40), ("rate_ratio", 4.0)),
+    },
+}
 
 
 def _e7(scale: Scale) -> list[RunConfig]:
@@ -335,7 +343,7 @@ def _e7(scale: Scale) -> list[RunConfig]:
                     algorithm,
                     hidden=(256,) * depth,
                     unit="tanh",
-                    **settings,
+                    **{**settings, **E7_DEPTH_SETTINGS.get((algorithm, depth), {})},
                     valid_size=2000,
                     **_subset(scale),
                     cell=("Tables 1-2", row, str(depth)),

@@ -281,7 +281,10 @@ EQUIL_PROP = _register(
         values=_ep_values,
         targets=(("depth-sweep", "equil_prop"),),
         seeds=(0,),
-        notes="One seed: a trial costs 3 to 6 minutes of one core.",
+        choose_within="hidden",
+        notes="One seed: a trial costs 3 to 6 minutes of one core. The choice holds for the 3-layer "
+        "net it was made on: a rate ratio of 4 per layer would give the bottom layer of the 5- and "
+        "8-layer nets 4^5 and 4^8 times the top layer's rate.",
     )
 )
 
@@ -552,8 +555,8 @@ def _describe_group(
         cells = " | ".join(f"{r['contexts'][c]:.1f}" if c in r["contexts"] else "–" for c in contexts)
         mark = f" ({study.first_is})" if r is first else ""
         lines.append(f"| {r['setting']}{mark} | {r['score']:.1f} | {cells} |")
-    where = "" if group is None else f"{study.choose_within} {group}: "
-    text = [f"{where.capitalize()}the {len(shown)} best settings:", "", "\n".join(lines), ""]
+    lead = "The" if group is None else f"{study.choose_within.capitalize()} {group}: the"
+    text = [f"{lead} {len(shown)} best settings:", "", "\n".join(lines), ""]
     chosen = choose(study, results, group)
     if chosen is None:
         missing = sum(r["missing"] for r in rows)
