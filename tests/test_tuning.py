@@ -225,3 +225,28 @@ def test_halting_study_keeps_the_caps_its_predecessor_chose_per_unit():
         for run in halt.spec.runs("tune"):
             if run.unit == unit:
                 assert {k: v for k, v in run.hyperparameters if k != "eps"} == want, unit
+
+
+def test_sensitivity_figure_has_one_panel_per_constant_labelled_in_the_books_symbols():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from lra_edu.plots.tuning import plot_sensitivity
+
+    slices = {
+        "zeta": [
+            {"value": 0.5, "scores": {"3 layers": [80.0]}},
+            {"value": 1.0, "scores": {"3 layers": [60.0]}},
+        ],
+        "n_free": [
+            {"value": 20, "scores": {"3 layers": [74.0]}},
+            {"value": 40, "scores": {"3 layers": [60.0]}},
+        ],
+    }
+    fig = plot_sensitivity(slices, {"zeta": 1.0, "n_free": 40}, "EP")
+    axes = fig.axes
+    assert [ax.get_xlabel() for ax in axes] == [r"EP's nudge $\zeta$", "free steps"]
+    assert [list(ax.lines[0].get_ydata()) for ax in axes] == [[80.0, 60.0], [74.0, 60.0]]
+    assert axes[0].lines[-1].get_xdata()[0] == 1  # the chosen value is marked
+    with pytest.raises(ValueError, match="at least one constant"):
+        plot_sensitivity({}, {})

@@ -251,14 +251,15 @@ BP_E7_BUDGET = _register(
 )
 
 _EP_RATES = {1.0: ("one rate 0.01", "sgd:0.01"), 4.0: ("rates x4 per layer from 0.002", "sgd:0.002")}
+# The nudge is the book's zeta (the library's and the label's ``beta``).
 _ep_settings, _ep_values = grid(
-    lambda rate_ratio, beta, n_free: f"{_EP_RATES[rate_ratio][0]}, beta {beta}, {n_free} free steps",
-    lambda rate_ratio, beta, n_free: {
+    lambda rate_ratio, zeta, n_free: f"{_EP_RATES[rate_ratio][0]}, beta {zeta}, {n_free} free steps",
+    lambda rate_ratio, zeta, n_free: {
         "optimizer": _EP_RATES[rate_ratio][1],
-        "hyperparameters": (("beta", beta), ("n_free", n_free), ("rate_ratio", rate_ratio)),
+        "hyperparameters": (("beta", zeta), ("n_free", n_free), ("rate_ratio", rate_ratio)),
     },
     rate_ratio=(1.0, 4.0),
-    beta=(0.5, 1.0),
+    zeta=(0.5, 1.0),
     n_free=(20, 40),
 )
 EQUIL_PROP = _register(

@@ -26,6 +26,7 @@ SYMBOLS = {
     "sigma_e": r"feedback scale $\sigma_E$",
     "rate_ratio": "per-layer rate ratio",
     "n_free": "free steps",
+    "zeta": r"EP's nudge $\zeta$",
     "eps": r"halting threshold $\epsilon$",
 }
 
