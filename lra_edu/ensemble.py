@@ -81,6 +81,17 @@ def stack_algorithms(members: Sequence[Algorithm]) -> Algorithm:
     return algo
 
 
+def member_algorithm(stacked: Algorithm, r: int) -> Algorithm:
+    """Member ``r``'s algorithm state from an ensemble's (the inverse of :func:`stack_algorithms`)."""
+    algo = copy.copy(stacked)
+    for name, value in vars(stacked).items():
+        if _is_array(value):
+            setattr(algo, name, value[r].copy())
+        elif isinstance(value, dict) and value and all(_is_array(v) for v in value.values()):
+            setattr(algo, name, {k: v[r].copy() for k, v in value.items()})
+    return algo
+
+
 def train_ensemble(
     sizes: Sequence[int],
     unit: str,

@@ -17,7 +17,14 @@ import lra_edu.ensemble
 from lra_edu.algorithms import make_algorithm
 from lra_edu.backend import RNG, to_numpy
 from lra_edu.datasets import load_dataset
-from lra_edu.ensemble import Member, member_network, stack_algorithms, stack_networks, train_ensemble
+from lra_edu.ensemble import (
+    Member,
+    member_algorithm,
+    member_network,
+    stack_algorithms,
+    stack_networks,
+    train_ensemble,
+)
 from lra_edu.experiments import RunConfig
 from lra_edu.experiments.runner import ENSEMBLE_SAFE, ensemble_key
 from lra_edu.metrics import one_hot
@@ -146,3 +153,21 @@ def test_stack_requires_matching_networks():
         stack_networks([MLP((4, 3, 2)), MLP((4, 5, 2))])
     with pytest.raises(ValueError, match="at least one member"):
         train_ensemble(SIZES, "tanh", "bp", None, [])
+
+
+def test_member_algorithm_undoes_stack_algorithms():
+    algos = []
+    for seed in (0, 1):
+        algo = make_algorithm("lra_fdbk")
+        algo.setup(MLP((6, 5, 4, 3), "tanh", seed=seed), RNG(seed).spawn())
+        algos.append(algo)
+    stacked = stack_algorithms(algos)
+    compared = 0
+    for r, algo in enumerate(algos):
+        member = vars(member_algorithm(stacked, r))
+        for name, value in vars(algo).items():
+            if isinstance(value, dict) and value and all(hasattr(v, "shape") for v in value.values()):
+                for k, v in value.items():
+                    assert np.array_equal(to_numpy(member[name][k]), to_numpy(v)), (r, name, k)
+                    compared += 1
+    assert compared > 0  # LRA-fdbk's feedback matrices were split back out

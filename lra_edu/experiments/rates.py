@@ -22,7 +22,6 @@ and nothing needs retraining.
 
 from __future__ import annotations
 
-import copy
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,17 +31,15 @@ from lra_edu.activations import get_unit
 from lra_edu.algorithms import Algorithm, make_algorithm
 from lra_edu.backend import RNG
 from lra_edu.datasets import Dataset
-from lra_edu.ensemble import member_network, stack_algorithms, stack_networks
+from lra_edu.ensemble import member_algorithm, member_network, stack_algorithms, stack_networks
 from lra_edu.experiments.runner import ENSEMBLE_SAFE
-from lra_edu.experiments.tuning import trial_score
+from lra_edu.experiments.tuning import TIE, first_lowest, trial_score
 from lra_edu.mlp import MLP
 from lra_edu.optimizers import get_optimizer
 from lra_edu.train import History, fit
 
 #: The shared grid: five rates about a factor of 3 apart, two decades in all.
 RATES = (0.01, 0.03, 0.1, 0.3, 1.0)
-#: Scores within this many points of the best are ties (the tuning studies' rule).
-TIE = 0.01
 
 
 @dataclass
@@ -95,8 +92,7 @@ def pick_rate(scores: Mapping[float, float], tie: float = TIE) -> float:
     """The rate with the lowest score; ties (within ``tie`` points) go to the rate listed first."""
     if not scores:
         raise ValueError("no scores to choose from: give at least one rate")
-    best = min(scores.values())
-    return next(rate for rate, score in scores.items() if score <= best + tie)
+    return list(scores)[first_lowest(list(scores.values()), tie)]
 
 
 def _check(rates: Sequence[float], seeds: Sequence[int], optimizer: str, unit: str) -> None:
@@ -112,17 +108,6 @@ def _check(rates: Sequence[float], seeds: Sequence[int], optimizer: str, unit: s
         get_optimizer(f"{optimizer}:{rate}")  # a clear error for a bad name or rate
     if get_unit(unit).stochastic:
         raise ValueError(f"unit {unit!r} is stochastic: its runs cannot train together as one ensemble")
-
-
-def _member_algorithm(stacked: Algorithm, r: int) -> Algorithm:
-    """Member ``r``'s algorithm state from an ensemble's (the inverse of ``stack_algorithms``)."""
-    algo = copy.copy(stacked)
-    for name, value in vars(stacked).items():
-        if hasattr(value, "shape") and hasattr(value, "dtype"):
-            setattr(algo, name, value[r].copy())
-        elif isinstance(value, dict) and value and all(hasattr(v, "shape") for v in value.values()):
-            setattr(algo, name, {k: v[r].copy() for k, v in value.items()})
-    return algo
 
 
 def train_rates(
@@ -234,7 +219,7 @@ def choose_rates(
             scores=scores,
             histories=per_rate[rate],
             nets=[member_network(ens, r) for r in members],
-            algorithms=[_member_algorithm(algo, r) for r in members],
+            algorithms=[member_algorithm(algo, r) for r in members],
         )
     return out
 

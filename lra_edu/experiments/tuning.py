@@ -42,6 +42,8 @@ from lra_edu.experiments.spec import Experiment, RunConfig, Scale
 #: The one scale of every study: 3 epochs on 5,000 training images (test on 1,000).
 TUNE = Scale(epochs=3, train_subset=5000, test_subset=1000)
 TUNE_SEEDS = (0, 1)
+#: Scores within this many points of the lowest are ties, won by the one listed first.
+TIE = 0.01
 
 
 @dataclass
@@ -321,8 +323,11 @@ LRA_FDBK_CAPS = _register(
 
 #: The caps ``lra-fdbk-caps`` chose per unit: the fixed part of every ``lra-fdbk-halt`` trial.
 FDBK_CAPS = {
-    "sigmoid": (("beta", 1.0), ("c1", 50.0), ("c2", 20.0), ("sigma_e", 1.0)),
-    "tanh": (("beta", 0.1), ("c1", 5.0), ("c2", 20.0), ("sigma_e", 1.0)),
+    unit: _fdbk_settings[label]["hyperparameters"]
+    for unit, label in (
+        ("sigmoid", "beta 1.0, c1 50.0, c2 20.0, sigma_E 1.0"),
+        ("tanh", "beta 0.1, c1 5.0, c2 20.0, sigma_E 1.0"),
+    )
 }
 _halt_settings, _halt_values = grid(
     lambda eps: f"eps {eps}", lambda eps: {"hyperparameters": (("eps", eps),)}, eps=(0.0, 0.1, 0.3, 1.0, 3.0)
@@ -413,6 +418,12 @@ def summarize(
     return out
 
 
+def first_lowest(scores: Sequence[float], tie: float = TIE) -> int:
+    """The index of the lowest score; scores within ``tie`` points of it go to the earliest."""
+    best = min(scores)
+    return next(i for i, score in enumerate(scores) if score <= best + tie)
+
+
 def choose(
     study: Study, results: Sequence[dict[str, Any]], group: str | None = None
 ) -> dict[str, Any] | None:
@@ -428,8 +439,7 @@ def choose(
     rows = summarize(study, results, group)
     if any(r["score"] is None for r in rows):
         return None
-    best = min(r["score"] for r in rows)
-    return next(r for r in rows if r["score"] <= best + 0.01)
+    return rows[first_lowest([r["score"] for r in rows])]
 
 
 def choices(study: Study, results: Sequence[dict[str, Any]]) -> dict[str | None, dict[str, Any] | None]:
