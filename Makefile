@@ -61,10 +61,15 @@ test: $(STAMP) data browser lint book
 
 # Kernels get no MPLBACKEND (figures must be inline) and precompute every widget state
 # (LRA_EDU_WIDGETS=static, see lra_edu/widgets.py) so the static pages' controls work.
+# Every chapter is executed afresh, $(BOOK_JOBS) kernels at a time, into an emptied notebook
+# cache that the build then reads (a chapter that fails there is rerun and reported by the
+# build itself).
+BOOK_JOBS ?= 2
+BOOK_ENV := env -u MPLBACKEND LRA_EDU_WIDGETS=static OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 book: $(STAMP) data
 	rm -rf _build/html _build/.doctrees
-	env -u MPLBACKEND LRA_EDU_WIDGETS=static OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-	  $(BIN)/jupyter-book build . -W -n --keep-going || { \
+	$(BOOK_ENV) $(BIN)/python tools/execute_chapters.py --jobs $(BOOK_JOBS) --cache _build/.jupyter_cache
+	$(BOOK_ENV) $(BIN)/jupyter-book build . -W -n --keep-going || { \
 	  for f in _build/html/reports/*.err.log _build/html/reports/*.log; do [ -f "$$f" ] && cat "$$f"; done; exit 1; }
 	$(MAKE) --no-print-directory downloads
 	@echo "book: open _build/html/index.html"
