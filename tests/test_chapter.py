@@ -16,6 +16,7 @@ from lra_edu.experiments.chapter import (
     introduce,
     largest_scale,
     not_run_message,
+    seed_means,
     show_verdicts,
     stored_runs,
 )
@@ -34,6 +35,27 @@ def test_by_cell_keys_by_row_column_or_both():
     assert by_cell(results, 1, 2)["LRA", "3"] is results[1]
     with pytest.raises(ValueError, match="cell parts"):
         by_cell(results, 3)
+
+
+def test_seed_means_average_each_cells_best_epoch_over_its_seeds():
+    runs = [
+        {**_result("BP", "3"), "seed": s, "best": {"epoch": e, "test_error": t, "train_error": 5.0}}
+        for s, e, t in ((0, 4, 12.0), (1, 6, 14.0), (2, 5, 16.0))
+    ]
+    paper_best = {"epoch": 9, "test_error": 11.0, "train_error": 3.0}
+    runs.append({**_result("BP", "3", "paper"), "seed": 0, "best": paper_best})
+    by_scale = seed_means(runs, key=lambda r: (r["scale"], r["cell"][1]))
+    assert by_scale["full", "BP"] == {
+        "seeds": 3, "epoch": 5.0, "epoch_std": 1.0, "test_error": 14.0, "test_error_std": 2.0,
+        "train_error": 5.0, "train_error_std": 0.0,
+    }
+    assert by_scale["paper", "BP"]["seeds"] == 1 and by_scale["paper", "BP"]["test_error_std"] == 0.0
+    # the default key is the whole cell, so both scales of one cell share a group
+    assert seed_means(runs)["Table 1", "BP", "3"]["seeds"] == 4
+    # a number missing from one seed's record (or not a number) is left out of the group's means
+    runs[0]["best"]["valid_error"] = 10.0
+    runs[1]["best"]["test_error"] = None
+    assert {"valid_error", "test_error"}.isdisjoint(seed_means(runs[:3])["Table 1", "BP", "3"])
 
 
 def test_largest_scale_prefers_paper():

@@ -4,16 +4,18 @@ A chapter opens with :func:`introduce` (title, setup table, notes of the spec), 
 quick scale live with :func:`run_quick` (in a temporary folder, so building the book
 writes nothing) and reads the full-data results with :func:`stored_runs`, which prints
 the commands that produce them where there are none. :func:`by_cell` keys results by
-their table row or column; :func:`show_report` shows a paper-vs-ours table, and
+their table row or column, :func:`seed_means` averages their best epochs over seeds;
+:func:`show_report` shows a paper-vs-ours table, and
 :func:`show_verdicts` the verdicts on the papers' claims that the stored results decide.
 """
 
 from __future__ import annotations
 
+import statistics
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 from lra_edu.experiments import (
@@ -80,6 +82,33 @@ def by_cell(results: Iterable[Result], *parts: int) -> dict[Any, Result]:
     if len(parts) == 1:
         return {r["cell"][parts[0]]: r for r in results}
     return {tuple(r["cell"][p] for p in parts): r for r in results}
+
+
+def seed_means(
+    results: Iterable[Result], key: Callable[[Result], Hashable] = lambda r: tuple(r["cell"])
+) -> dict[Any, dict[str, float]]:
+    """Each group's best-epoch record averaged over its seeds.
+
+    Results are grouped by ``key`` (default: the whole table cell; e.g.
+    ``lambda r: (r["scale"], r["cell"][1])``). Every number of the results' ``best``
+    record becomes its mean over the group, ``<name>_std`` its sample standard deviation
+    (0 for one seed), and ``seeds`` the group's size. A group whose seeds lack a number
+    (a diverged run) has no mean for it.
+    """
+    groups: dict[Any, list[Result]] = defaultdict(list)
+    for r in results:
+        groups[key(r)].append(r)
+    out: dict[Any, dict[str, float]] = {}
+    for k, members in groups.items():
+        names = set.intersection(*(set(m["best"]) for m in members))
+        summary: dict[str, float] = {"seeds": len(members)}
+        for name in sorted(names):
+            values = [m["best"][name] for m in members]
+            if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                summary[name] = statistics.fmean(values)
+                summary[f"{name}_std"] = statistics.stdev(values) if len(values) > 1 else 0.0
+        out[k] = summary
+    return out
 
 
 def show_report(experiment: Experiment, results: list[Result]) -> dict[str, Any]:
