@@ -97,8 +97,14 @@ def test_stored_runs_count_the_stored_runs_of_each_scale(tmp_path, monkeypatch, 
     e = get_experiment("null-init")
     results = stored_runs(e, report=False)
     assert len(results) == 1 and results[0]["scale"] == "full"
-    assert f"1 of {len(e.runs('full'))} runs stored at full scale" in capsys.readouterr().out
+    assert f"1 of {len(e.runs('full'))} runs stored at full scale (1 seed per run)" in capsys.readouterr().out
     assert stored_runs(e, scales=("paper",), report=False) == []
+    # a second seed of the same run is one run with two seeds, not two runs
+    second = json.loads(stored[0].read_text()) | {"seed": 1}
+    (target / stored[0].name.replace("-seed0.json", "-seed1.json")).write_text(json.dumps(second))
+    assert len(stored_runs(e, report=False)) == 2
+    out = capsys.readouterr().out
+    assert f"1 of {len(e.runs('full'))} runs stored at full scale (2 seeds per run)" in out
 
 
 def test_introduce_prints_the_title_and_returns_the_spec(capsys):

@@ -31,6 +31,7 @@ from lra_edu.experiments import (
     stored_results,
 )
 from lra_edu.experiments.claims import CLAIMS, Verdict, evidence, judge
+from lra_edu.experiments.report import seed_count_phrase
 
 Result = dict[str, Any]
 
@@ -163,9 +164,11 @@ def stored_runs(
         print(not_run_message(experiment, scales, dataset))
         return []
     for scale in scales:
-        n = sum(r["scale"] == scale for r in results)
-        if n:
-            print(f"{n} of {len(experiment.runs(scale))} runs stored at {scale} scale: "
+        at_scale = [r for r in results if r["scale"] == scale]
+        if at_scale:
+            runs = len({r["run_id"] for r in at_scale})
+            seeds = seed_count_phrase(sorted(set(Counter(r["run_id"] for r in at_scale).values())))
+            print(f"{runs} of {len(experiment.runs(scale))} runs stored at {scale} scale ({seeds} per run): "
                   f"{scale_description(experiment, scale)}")
     if report:
         show_report(experiment, results)
