@@ -163,22 +163,38 @@ class MLP:
 
     def logits(self, x: Array) -> Array:
         """Output pre-activations ``h_n`` for a batch."""
-        a = self.check_input(x)
-        for l in range(1, self.n_layers + 1):
+        return self._logits_from(self._first_layer(x))
+
+    def _first_layer(self, x: Array) -> Array:
+        """``h_1`` for a batch, or ``f(h_1)`` when there are hidden layers: no sample is drawn yet."""
+        h = self.check_input(x) @ self.W(1) + self.b(1)
+        return h if self.n_layers == 1 else self.unit.f(h)
+
+    def _logits_from(self, first: Array) -> Array:
+        """``h_n`` from :meth:`_first_layer`'s output, drawing the samples of every hidden layer."""
+        if self.n_layers == 1:
+            return first
+        a = first if self.unit.g is None else self.unit.g(first, self.noise)
+        for l in range(2, self.n_layers + 1):
             h = a @ self.W(l) + self.b(l)
             if l < self.n_layers:
                 a = self.unit(h, self.noise)[1]
         return h
 
     def predict_proba(self, x: Array, samples: int = 1) -> Array:
-        """Class probabilities; stochastic units average ``samples`` posterior draws."""
+        """Class probabilities; stochastic units average ``samples`` posterior draws.
+
+        The first layer's ``f(h_1)`` depends on the input only, so it is computed once and
+        every draw starts from it (the samples are the same as drawing whole passes).
+        """
         if samples < 1:
             raise ValueError(f"samples must be >= 1, got {samples}")
         if not self.unit.stochastic:
             samples = 1
-        p = softmax(self.logits(x))
+        first = self._first_layer(x)
+        p = softmax(self._logits_from(first))
         for _ in range(samples - 1):
-            p = p + softmax(self.logits(x))
+            p = p + softmax(self._logits_from(first))
         return p / samples
 
     def predict(self, x: Array, samples: int = 1) -> Array:

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from lra_edu.losses import softmax
 from lra_edu.mlp import MLP, ensemble_axes, over_batch
 
 
@@ -78,3 +79,18 @@ def test_lead_is_the_ensemble_axis_and_biases_broadcast_over_the_batch():
     assert single.W(1).shape == (*single.lead, 3, 4) and ensemble.W(1).shape == (*ensemble.lead, 3, 4)
     assert single.b(1).shape == (4,) and ensemble.b(1).shape == (5, 1, 4)
     assert over_batch(ensemble.params["b1"]).shape == (5, 1, 4)
+
+
+@pytest.mark.parametrize("sizes", [(6, 5, 4, 3), (6, 5, 3), (6, 3)])
+def test_predict_proba_draws_exactly_the_samples_of_whole_passes(sizes):
+    """Computing f(h_1) once for all draws changes nothing: same numbers, same random stream after."""
+    x = np.random.default_rng(1).random((40, 6))
+    cached, whole = (MLP(sizes, "sigmoid+bernoulli", init="glorot", seed=3, dtype="float64") for _ in "ab")
+    p = softmax(whole.logits(x))
+    for _ in range(4):
+        p = p + softmax(whole.logits(x))
+    np.testing.assert_array_equal(cached.predict_proba(x, 5), p / 5)
+    np.testing.assert_array_equal(cached.noise.uniform((3,)), whole.noise.uniform((3,)))
+    if len(sizes) > 2:  # a different stream gives different draws: the check above can fail
+        assert not np.array_equal(MLP(sizes, "sigmoid+bernoulli", init="glorot", seed=3, dtype="float64")
+                                  .predict_proba(x, 1), cached.predict_proba(x, 1))
