@@ -1,6 +1,8 @@
 """Shared test settings and fixtures: hypothesis profile sized for a 2-core CI machine, figures closed."""
 
 import os
+import sys
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -8,6 +10,8 @@ from browser import browser  # noqa: F401  (the shared headless-Chromium fixture
 from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")
+# The book's build tools (tools/*.py) are imported by name, as their worker processes need.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
 import matplotlib.pyplot as plt
 

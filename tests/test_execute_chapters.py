@@ -1,16 +1,14 @@
 """tools/execute_chapters.py: the book's chapters executed in parallel into the build's cache."""
 
 import re
-import sys
 from pathlib import Path
 
+import execute_chapters
 import nbformat
 import pytest
 from jupyter_cache import get_cache
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))  # imported by name: its worker processes look the module up
-import execute_chapters  # noqa: E402
 
 
 def test_every_notebook_of_the_toc_is_executed_in_reading_order():

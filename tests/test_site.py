@@ -15,9 +15,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import execute_chapters
 import nbformat
 import pytest
-import yaml
 from browser import browser_required, console_errors, open_file, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,13 +64,7 @@ return copy.innerText;
 
 def toc_pages() -> list[str]:
     """The book's pages (``book/lra-diff`` …) in table-of-contents order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    pages = [toc["root"]]
-    for part in toc.get("parts", []):
-        for chapter in part.get("chapters", []):
-            pages.append(chapter["file"])
-            pages.extend(section["file"] for section in chapter.get("sections", []))
-    return pages
+    return execute_chapters.toc_pages(ROOT / "_toc.yml")
 
 
 @cache

@@ -29,17 +29,20 @@ from jupyter_cache.executors.utils import single_nb_execution
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def toc_pages(toc: Path) -> list[str]:
+    """The pages of a Jupyter Book ``_toc.yml`` (``book/lra-diff`` …), in reading order."""
+    spec = yaml.safe_load(toc.read_text(encoding="utf-8"))
+    pages = [spec["root"]]
+    for part in spec.get("parts", []):
+        for chapter in part.get("chapters", []):
+            pages.append(chapter["file"])
+            pages.extend(section["file"] for section in chapter.get("sections", []))
+    return pages
+
+
 def chapters(toc: Path) -> list[Path]:
-    """The chapter notebooks named in a Jupyter Book ``_toc.yml``, in reading order."""
-    spec = yaml.safe_load(toc.read_text())
-    files = [spec["root"]]
-    stack = list(spec.get("parts", [])) + list(spec.get("chapters", []))
-    while stack:
-        entry = stack.pop(0)
-        if "file" in entry:
-            files.append(entry["file"])
-        stack[:0] = list(entry.get("chapters", [])) + list(entry.get("sections", []))
-    paths = [ROOT / f"{name}.ipynb" for name in files]
+    """The chapter notebooks among the pages of ``toc``, in reading order."""
+    paths = [ROOT / f"{page}.ipynb" for page in toc_pages(toc)]
     return [p for p in paths if p.exists()]
 
 
