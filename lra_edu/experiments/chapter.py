@@ -11,7 +11,6 @@ their table row or column, :func:`seed_means` averages their best epochs over se
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -31,7 +30,7 @@ from lra_edu.experiments import (
     stored_results,
 )
 from lra_edu.experiments.claims import CLAIMS, Verdict, evidence, judge
-from lra_edu.experiments.report import seed_count_phrase
+from lra_edu.experiments.report import mean_and_std, seed_count_phrase
 
 Result = dict[str, Any]
 
@@ -106,8 +105,7 @@ def seed_means(
         for name in sorted(names):
             values = [m["best"][name] for m in members]
             if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-                summary[name] = statistics.fmean(values)
-                summary[f"{name}_std"] = statistics.stdev(values) if len(values) > 1 else 0.0
+                summary[name], summary[f"{name}_std"] = mean_and_std(values)
         out[k] = summary
     return out
 

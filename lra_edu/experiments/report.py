@@ -13,6 +13,7 @@ import os
 import statistics
 import sys
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,11 @@ def load_results(root: str | Path) -> list[dict[str, Any]]:
     return results
 
 
+def mean_and_std(values: Sequence[float]) -> tuple[float, float]:
+    """The mean over seeds and the sample standard deviation (0 for a single seed)."""
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
 def aggregate(
     experiment: Experiment, results: list[dict[str, Any]]
 ) -> dict[tuple[str, str], dict[Cell, Any]]:
@@ -130,9 +136,10 @@ def aggregate(
         out[key] = {}
         for cell, vs in cells.items():
             nums = [v for v in vs if isinstance(v, (int, float)) and not math.isnan(v)]
+            mean, std = mean_and_std(nums) if nums else (None, None)
             out[key][cell] = {
-                "mean": statistics.fmean(nums) if nums else None,
-                "std": statistics.stdev(nums) if len(nums) > 1 else 0.0 if nums else None,
+                "mean": mean,
+                "std": std,
                 "text": None if nums or not vs else str(vs[0]),
                 "seeds": len(vs),
                 "status": sorted(set(statuses[key][cell])),
