@@ -105,6 +105,7 @@ def train_ensemble(
     dtype: str = "float32",
     progress: bool | str = "auto",
     checkpoint: str | Path | None = None,
+    train_eval_subset: int | None = None,
 ) -> tuple[MLP, list[History]]:
     """Train one network per :class:`Member` in a single ensemble pass.
 
@@ -113,7 +114,7 @@ def train_ensemble(
     optimizer-with-m.lr, epochs, batch_size, seed=m.seed)`` would give (see the module
     docstring for the exceptions). ``checkpoint`` works as in
     :func:`lra_edu.train.train`: state saved after every epoch, resumed from when the
-    file exists. ``progress`` as in :func:`lra_edu.train.train`.
+    file exists. ``progress`` and ``train_eval_subset`` as in :func:`lra_edu.train.train`.
     """
     if not members:
         raise ValueError("an ensemble needs at least one member")
@@ -133,6 +134,7 @@ def train_ensemble(
     algo = stack_algorithms(algos)
     members_id = {"members": [repr(m) for m in members]}
     histories = fit(
-        ens, algo, data, opt, rngs, epochs, batch_size, members_id, progress, checkpoint=checkpoint
-    )
+        ens, algo, data, opt, rngs, epochs, batch_size, members_id, progress,
+        checkpoint=checkpoint, train_eval_subset=train_eval_subset,
+    )  # fmt: skip
     return ens, histories

@@ -36,6 +36,15 @@ from lra_edu.progress import progress_bar
 SPLITS = ("train", "valid", "test")
 
 
+def eval_subset(n: int, size: int) -> numpy.ndarray:
+    """The sorted indices of ``size`` of ``n`` training images, the same for every run and seed."""
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+        raise ValueError(f"train_eval_subset must be a positive integer, got {size!r}")
+    if size >= n:
+        return numpy.arange(n)
+    return numpy.sort(numpy.random.default_rng(0).choice(n, int(size), replace=False))
+
+
 @dataclass
 class History:
     """Per-epoch records of a training run (epoch 0 is the untrained network)."""
@@ -128,6 +137,7 @@ def train(
     callback: Callable[[dict[str, Any]], None] | None = None,
     splits: tuple[str, ...] = SPLITS,
     checkpoint: str | Path | None = None,
+    train_eval_subset: int | None = None,
 ) -> History:
     """Train ``net`` with ``algorithm`` on ``data``; return the :class:`History`.
 
@@ -155,6 +165,11 @@ def train(
         resume from it (see :mod:`lra_edu.checkpoint`): the result equals an
         uninterrupted run. The file stays after training; asking for more epochs later
         continues from it.
+    train_eval_subset : int, optional
+        Measure the training error on this many training images, a fixed subset drawn
+        once (:func:`eval_subset`), instead of on all of them: for networks whose
+        evaluation costs more than their training, such as stochastic ones averaging
+        many posterior draws. Training itself always uses every image.
     """
     if net.ensemble is not None:
         raise ValueError(
@@ -167,7 +182,7 @@ def train(
     each = None if callback is None else (lambda records: callback(records[0]))
     (history,) = fit(
         net, algorithm, data, opt, [rng], epochs, batch_size, {"seed": seed},
-        progress, track_angle, each, splits, checkpoint,
+        progress, track_angle, each, splits, checkpoint, train_eval_subset,
     )  # fmt: skip
     return history
 
@@ -186,6 +201,7 @@ def fit(
     callback: Callable[[list[dict[str, Any] | None]], None] | None = None,
     splits: tuple[str, ...] = SPLITS,
     checkpoint: str | Path | None = None,
+    train_eval_subset: int | None = None,
 ) -> list[History]:
     """The training loop of one network or of an ensemble; one :class:`History` per member.
 
@@ -215,6 +231,10 @@ def fit(
         raise ValueError(f"one batch-order RNG per member is needed: {members} members, {len(rngs)} RNGs")
     for s in splits:
         check_data(*data.split(s), data.n_features, data.n_classes, s)
+    measured = {s: data.split(s) for s in splits}
+    if train_eval_subset is not None and "train" in measured:
+        keep = eval_subset(len(data.y_train), train_eval_subset)
+        measured["train"] = (data.x_train[keep], data.y_train[keep])
     own_opt = copy.deepcopy(optimizer)
     histories = [History() for _ in range(members)]
     fingerprint = {
@@ -227,6 +247,7 @@ def fit(
         "n_train": len(data.y_train),
         "track_angle": track_angle,
         "splits": list(splits),
+        "train_eval_subset": train_eval_subset,
     }
     state = {
         "net": net,
@@ -250,7 +271,7 @@ def fit(
         return algorithm.predict_proba(net, x)
 
     def record(epoch: int, diag: dict[str, list[list[float]]], seconds: float) -> list[dict[str, Any] | None]:
-        scores = {s: evaluate(net, *data.split(s), predict_proba=predict) for s in splits}
+        scores = {s: evaluate(net, *xy, predict_proba=predict) for s, xy in measured.items()}
         records: list[dict[str, Any] | None] = []
         for r, history in enumerate(histories):
             if history.diverged:

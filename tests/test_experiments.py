@@ -249,3 +249,13 @@ def test_results_dir_formats_relative_to_the_repository(monkeypatch, tmp_path):
     assert f"{path / 'e1' / 'paper'}" == "results/e1/paper"
     monkeypatch.setenv("LRA_EDU_RESULTS", str(tmp_path))
     assert f"{default_results_dir()}" == str(tmp_path)
+
+
+def test_train_error_subset_enters_the_run_id_only_where_set():
+    plain = RunConfig("bp", hidden=(8,))
+    assert "train_eval_subset" not in plain.to_dict()
+    part = RunConfig("bp", hidden=(8,), train_eval_subset=100)
+    assert part.to_dict()["train_eval_subset"] == 100 and part.run_id != plain.run_id
+    stochastic = EXPERIMENTS["stochastic"]
+    assert {r.train_eval_subset for r in stochastic.runs("quick")} == {None}
+    assert {r.train_eval_subset for r in stochastic.runs("full")} == {10000}

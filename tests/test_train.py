@@ -8,8 +8,9 @@ import pytest
 from lra_edu.algorithms import make_algorithm
 from lra_edu.datasets import Dataset, load_dataset
 from lra_edu.ensemble import stack_networks
+from lra_edu.metrics import evaluate
 from lra_edu.mlp import MLP
-from lra_edu.train import train
+from lra_edu.train import eval_subset, train
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,28 @@ def test_history_records_every_epoch(digits):
     s = h.summary()
     assert set(s["final"]) == {"epoch", "train_error", "valid_error", "test_error"}
     assert not s["diverged"]
+
+
+def test_train_error_on_a_subset_leaves_training_unchanged(digits):
+    full_net, full = run(digits)
+    net, part = run(digits, train_eval_subset=100)
+    for k in net.params:
+        np.testing.assert_array_equal(net.params[k], full_net.params[k])
+    assert part.curve("valid_error") == full.curve("valid_error")
+    assert part.curve("test_error") == full.curve("test_error")
+    keep = eval_subset(len(digits.y_train), 100)
+    assert part.final["train_error"] == evaluate(net, digits.x_train[keep], digits.y_train[keep])[0]
+    assert part.final["train_error"] != full.final["train_error"]
+
+
+def test_eval_subset_is_fixed_and_checked():
+    keep = eval_subset(1000, 100)
+    assert len(set(keep.tolist())) == 100 and list(keep) == sorted(keep) and keep.max() < 1000
+    np.testing.assert_array_equal(keep, eval_subset(1000, 100))
+    np.testing.assert_array_equal(eval_subset(50, 100), np.arange(50))
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="train_eval_subset must be a positive integer"):
+            eval_subset(1000, bad)
 
 
 def test_divergence_is_a_result(digits):

@@ -189,6 +189,10 @@ E4_ROWS = {
 }
 
 
+#: Training images whose error is measured each epoch at full and paper scale (of 55,000).
+E4_TRAIN_EVAL = 10000
+
+
 def _e4(scale: Scale) -> list[RunConfig]:
     return [
         RunConfig(
@@ -198,6 +202,7 @@ def _e4(scale: Scale) -> list[RunConfig]:
             init="glorot",
             optimizer="rmsprop:0.001" if algorithm == "dtp" else "sgd:0.01",
             samples=100 if scale.train_subset is None else 4,
+            train_eval_subset=None if scale.train_subset else E4_TRAIN_EVAL,
             **_subset(scale),
             cell=("Table 3", row, "accuracy"),
         )
@@ -215,7 +220,9 @@ E4 = Experiment(
     paper=PAPER_NUMBERS["E4"].tables,
     cells=lambda r: {tuple(r["cell"]): 100.0 - r["best"]["test_error"]},
     notes="The table's numbers are test accuracy despite its caption. Prediction averages the posterior over "
-    "M=100 samples (4 at quick scale, where evaluation would otherwise dominate the run time). "
+    "M=100 samples (4 at quick scale, where evaluation would otherwise dominate the run time). At full "
+    "and paper scale the training error is measured on a fixed 10,000 of the 55,000 training images: "
+    "with 100 draws per image, measuring all of them would take most of each epoch. "
     "Initialization is not given; we use Glorot uniform.",
 )
 

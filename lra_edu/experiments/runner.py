@@ -112,6 +112,7 @@ def run_one(
         progress=progress,
         track_angle=run.track_angle,
         checkpoint=_phase(checkpoint, 1),
+        train_eval_subset=run.train_eval_subset,
     )
     phases = [(run.algorithm, history)]
     status = _status(net, history)
@@ -128,6 +129,7 @@ def run_one(
             progress=progress,
             track_angle=run.track_angle,
             checkpoint=_phase(checkpoint, 2),
+            train_eval_subset=run.train_eval_subset,
         )
         phases.append((ft_algorithm, ft_history))
         status = _status(net, ft_history)
@@ -211,6 +213,7 @@ def run_group(
         run.batch_size,
         dict(run.hyperparameters),
         checkpoint=_phase(checkpoint, 1),
+        train_eval_subset=run.train_eval_subset,
     )
     return [
         _result([(run.algorithm, history)], _status(member_network(ens, r), history), len(jobs))

@@ -52,6 +52,8 @@ class RunConfig:
     finetune: tuple[str, str, int] | None = None
     #: Posterior samples averaged at evaluation (stochastic networks).
     samples: int = 1
+    #: Training images the training error is measured on each epoch (None: all of them).
+    train_eval_subset: int | None = None
     #: The paper-table cell this run fills: ``(table, row, column)``.
     cell: tuple[str, str, str] = ("", "", "")
 
@@ -67,6 +69,8 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the configuration."""
         d = asdict(self)
+        if self.train_eval_subset is None:  # unset, it leaves the run id unchanged
+            del d["train_eval_subset"]
         d["hidden"] = list(self.hidden)
         d["hyperparameters"] = dict(self.hyperparameters)
         return d
