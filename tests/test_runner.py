@@ -1,4 +1,4 @@
-"""The experiment runner with other processes around: run locks, damaged results, Ctrl-C."""
+"""The experiment runner with other processes around: run locks, damaged results, Ctrl-C and kill."""
 
 import contextlib
 import json
@@ -109,8 +109,8 @@ def test_two_processes_share_one_out_and_train_each_run_once(tmp_path, reference
     assert leftovers(tmp_path) == []
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_ctrl_c_stops_at_once_and_the_rerun_resumes(tmp_path, reference, workers):
+@pytest.mark.parametrize("workers, stop", [("1", signal.SIGINT), ("2", signal.SIGINT), ("2", signal.SIGTERM)])
+def test_ctrl_c_or_kill_stops_at_once_and_the_rerun_resumes(tmp_path, reference, workers, stop):
     p = lra_edu_run(tmp_path, "--workers", workers)
     while not list(tmp_path.rglob("*.json")):
         assert p.poll() is None, p.communicate()
@@ -119,7 +119,7 @@ def test_ctrl_c_stops_at_once_and_the_rerun_resumes(tmp_path, reference, workers
     assert len(finished) < 6
     kids = children(p.pid)
     start = time.monotonic()
-    p.send_signal(signal.SIGINT)
+    p.send_signal(stop)
     stdout, stderr = p.communicate(timeout=60)
     assert time.monotonic() - start < 10
     assert p.returncode == 130 and stdout == "", stderr

@@ -464,8 +464,9 @@ def run_experiment(
     claimed by another process is skipped, and when nothing else is left this call waits
     (saying so on stderr) until the other process finishes those runs, training any it
     left unfinished; the results equal those of a single process. On an interrupt
-    (``KeyboardInterrupt``) the workers are stopped at once, finished results are kept,
-    locks are released, and the interrupt is raised again: a rerun resumes.
+    (``KeyboardInterrupt``: Ctrl-C, or SIGTERM while the sweep runs) the workers are
+    stopped at once, finished results are kept, locks are released, and the interrupt is
+    raised again: a rerun resumes.
 
     Parameters
     ----------
@@ -561,56 +562,57 @@ def run_experiment(
     running: dict[Any, tuple[list[tuple[RunConfig, int]], list[RunLock]]] = {}
     held: list[RunLock] = []
     announced = False
-    try:
-        while waiting or running:
-            for jobs in list(waiting):
-                if len(running) >= executor.capacity:
-                    break
-                locks = _claim([path(j) for j in jobs])
-                if locks is None:
-                    continue  # another process trains (part of) this group
-                held.extend(locks)
-                waiting.remove(jobs)
-                left = [j for j in jobs if problem(j) is not None]  # another process may have finished it
-                if bar is not None:
-                    bar.update(len(jobs) - len(left))
-                if not left:
+    with _terminate_as_interrupt():
+        try:
+            while waiting or running:
+                for jobs in list(waiting):
+                    if len(running) >= executor.capacity:
+                        break
+                    locks = _claim([path(j) for j in jobs])
+                    if locks is None:
+                        continue  # another process trains (part of) this group
+                    held.extend(locks)
+                    waiting.remove(jobs)
+                    left = [j for j in jobs if problem(j) is not None]  # another process may have finished it
+                    if bar is not None:
+                        bar.update(len(jobs) - len(left))
+                    if not left:
+                        _release(locks, held)
+                        continue
+                    running[executor.submit(left, dataset, checkpoint(left))] = (left, locks)
+                done = [f for f in running if f.done()]
+                for future in done:
+                    jobs, locks = running.pop(future)
+                    finish(jobs, future.result())
                     _release(locks, held)
+                if done or not (waiting or running):
                     continue
-                running[executor.submit(left, dataset, checkpoint(left))] = (left, locks)
-            done = [f for f in running if f.done()]
-            for future in done:
-                jobs, locks = running.pop(future)
-                finish(jobs, future.result())
-                _release(locks, held)
-            if done or not (waiting or running):
-                continue
-            if waiting and not running and not announced:
-                owners = sorted({_lock_owner(path(g[0]).with_suffix(".lock")) for g in waiting})
-                names = [path(j).stem for g in waiting for j in g]
-                print(
-                    f"waiting for {len(names)} run(s) that {', '.join(owners)} is training: "
-                    f"{', '.join(names[:3])}{', ...' if len(names) > 3 else ''}",
-                    file=sys.stderr,
-                )
-                announced = True
-            time.sleep(0.1 if running else 0.5)
-    except BaseException:
-        with _sigint_ignored():
-            for future, (jobs, _) in list(running.items()):
-                if future.done() and not future.cancelled() and future.exception() is None:
-                    finish(jobs, future.result())  # keep what finished while we were interrupted
-            executor.stop()
-            if isinstance(executor, _Local):
-                for jobs, _ in running.values():
-                    _remove_temporaries(checkpoint(jobs))
-        raise
-    finally:
-        with _sigint_ignored():
-            executor.close()
-            _release(list(held), held)
-            if bar is not None:
-                bar.close()
+                if waiting and not running and not announced:
+                    owners = sorted({_lock_owner(path(g[0]).with_suffix(".lock")) for g in waiting})
+                    names = [path(j).stem for g in waiting for j in g]
+                    print(
+                        f"waiting for {len(names)} run(s) that {', '.join(owners)} is training: "
+                        f"{', '.join(names[:3])}{', ...' if len(names) > 3 else ''}",
+                        file=sys.stderr,
+                    )
+                    announced = True
+                time.sleep(0.1 if running else 0.5)
+        except BaseException:
+            with _interrupts_ignored():
+                for future, (jobs, _) in list(running.items()):
+                    if future.done() and not future.cancelled() and future.exception() is None:
+                        finish(jobs, future.result())  # keep what finished while we were interrupted
+                executor.stop()
+                if isinstance(executor, _Local):
+                    for jobs, _ in running.values():
+                        _remove_temporaries(checkpoint(jobs))
+            raise
+        finally:
+            with _interrupts_ignored():
+                executor.close()
+                _release(list(held), held)
+                if bar is not None:
+                    bar.close()
     return paths
 
 
@@ -629,16 +631,30 @@ def _remove_temporaries(prefix: Path) -> None:
 
 
 @contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Let a cleanup finish even if Ctrl-C is pressed again (main thread only)."""
+def _terminate_as_interrupt() -> Iterator[None]:
+    """A SIGTERM (``kill``, a job scheduler) stops a sweep the way Ctrl-C does (main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """Let a cleanup finish even if Ctrl-C is pressed, or SIGTERM sent, again (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def group_checkpoint(first_result: Path, jobs: list[tuple[RunConfig, int]]) -> Path:
