@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from lra_edu import MLP, load_dataset, make_algorithm, train
 from lra_edu.algorithms.stochastic import Sample
 from lra_edu.backend import RNG
-from lra_edu.losses import nll
+from lra_edu.losses import nll, softmax
 
 ESTIMATORS = ["st_pass", "st_sigmoid", "st_anneal", "reinforce", "reinforce_baseline"]
 reals = st.floats(-2.0, 2.0, allow_nan=False)
@@ -148,6 +148,18 @@ def test_predict_proba_averages_posterior_samples(name):
     ref = np.mean([one.predict_proba(net, x) for _ in range(400)], axis=0)
     assert np.abs(p400 - ref).max() < 0.05  # two estimates of the same posterior mean
     assert np.abs(p1 - ref).max() > np.abs(p400 - ref).max()
+
+
+@pytest.mark.parametrize("sizes", [(6, 5, 4, 3), (6, 5, 3), (6, 3)])
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_predict_proba_draws_exactly_the_samples_of_whole_passes(name, sizes):
+    """Computing p_1 once for all draws changes nothing: same numbers, same random stream after."""
+    x = np.random.default_rng(1).random((40, 6))
+    nets = [MLP(sizes, "sigmoid+bernoulli", init="glorot", seed=3, dtype="float64") for _ in "ab"]
+    algo = make_algorithm(name, samples=5, **({"slope_start": 2.5} if name == "st_anneal" else {}))
+    whole = sum(softmax(algo.sample(nets[1], x).h[-1]) for _ in range(5)) / 5
+    np.testing.assert_array_equal(algo.predict_proba(nets[0], x), whole)
+    np.testing.assert_array_equal(nets[0].noise.uniform((3,)), nets[1].noise.uniform((3,)))
 
 
 @pytest.mark.parametrize("name", ["st_pass", "st_sigmoid", "reinforce_baseline"])

@@ -32,7 +32,7 @@ In every case ``dW_l = s_{l-1}^T @ delta_l / B`` and ``db_l = mean_batch(delta_l
 Prediction averages the softmax over ``samples`` independent draws of the hidden
 units (:meth:`StochasticEstimator.predict_proba`). The paper uses M = 100; the default
 here is 10 because the training loop evaluates every split after every epoch, and
-averaging 100 draws of 70,000 images costs more than the epoch itself. Pass
+averaging 100 draws of every image costs more than the epoch itself. Pass
 ``samples=100`` to reproduce the paper's protocol.
 """
 
@@ -114,11 +114,31 @@ class StochasticEstimator(Algorithm):
         return Sample(h, p, s)
 
     def predict_proba(self, net: MLP, x: Array) -> Array:
-        """Softmax averaged over ``samples`` posterior draws of the hidden units."""
-        total = softmax(self.sample(net, x).h[-1])
+        """Softmax averaged over ``samples`` posterior draws of the hidden units.
+
+        The first layer's firing probabilities ``p_1`` depend on the input only, so they
+        are computed once and every draw samples from them: the draws, and the random
+        stream after them, are those of ``samples`` whole passes of :meth:`sample`.
+        """
+        x = net.check_input(x)
+        h1 = x @ net.W(1) + net.b(1)
+        first = h1 if net.n_layers == 1 else net.unit.f(self.slope() * h1)
+        total = softmax(self._draw_logits(net, first))
         for _ in range(self.samples - 1):
-            total = total + softmax(self.sample(net, x).h[-1])
+            total = total + softmax(self._draw_logits(net, first))
         return total / self.samples
+
+    def _draw_logits(self, net: MLP, first: Array) -> Array:
+        """The logits ``h_n`` of one draw of the hidden layers, from ``p_1`` (``h_1`` if there are none)."""
+        if net.n_layers == 1:
+            return first
+        m = self.slope()
+        s = net.unit.g(first, net.noise)
+        for l in range(2, net.n_layers + 1):
+            h = s @ net.W(l) + net.b(l)
+            if l < net.n_layers:
+                s = net.unit.g(net.unit.f(m * h), net.noise)
+        return h
 
     @abstractmethod
     def hidden_delta(self, net: MLP, smp: Sample, l: int, upstream: Array, loss: Array) -> Array:
