@@ -189,7 +189,7 @@ E4_ROWS = {
 }
 
 
-#: Training images whose error is measured each epoch at full and paper scale (of 55,000).
+#: Training images whose error is measured each epoch at full and paper scale (of 50,000).
 E4_TRAIN_EVAL = 10000
 
 
@@ -221,7 +221,7 @@ E4 = Experiment(
     cells=lambda r: {tuple(r["cell"]): 100.0 - r["best"]["test_error"]},
     notes="The table's numbers are test accuracy despite its caption. Prediction averages the posterior over "
     "M=100 samples (4 at quick scale, where evaluation would otherwise dominate the run time). At full "
-    "and paper scale the training error is measured on a fixed 10,000 of the 55,000 training images: "
+    "and paper scale the training error is measured on a fixed 10,000 of the 50,000 training images: "
     "with 100 draws per image, measuring all of them would take most of each epoch. "
     "Initialization is not given; we use Glorot uniform.",
 )
