@@ -7,7 +7,7 @@ from dataclasses import replace
 from helpers import stored_result
 
 from lra_edu.experiments.catalog import EXPERIMENTS
-from lra_edu.experiments.report import aggregate
+from lra_edu.experiments.report import aggregate, experiment_report
 
 
 def test_superseded_results_are_not_averaged_with_current_ones():
@@ -38,3 +38,13 @@ def test_run_ids_and_stored_result_names_are_ascii():
     assert dtp_sigma.run_id.startswith("Tables_1-2-DTP-sigma-3-")
     results = Path(__file__).resolve().parents[1] / "results"
     assert all(path.name.isascii() for path in results.rglob("*.json"))
+
+
+def test_rows_the_paper_does_not_tabulate_follow_the_grid():
+    e1 = EXPERIMENTS["manifold-walking"]  # Fig 2 is curves only: every row is ours alone
+    runs = e1.runs("full")
+    text, _ = experiment_report(e1, [stored_result(e1, run) for run in reversed(runs)])
+    lines = [line for line in text.splitlines() if line.startswith("| ") and " | " in line]
+    rows = [line.split(" | ")[0].lstrip("| ") for line in lines]
+    expected = [run.cell[1] for run in runs]
+    assert [r for r in rows if r in expected] == expected  # K = 5, 10, 30, 50: not "K=10" before "K=5"

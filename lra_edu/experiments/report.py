@@ -208,7 +208,10 @@ def experiment_report(experiment: Experiment, results: list[dict[str, Any]]) -> 
             tables = sorted({c[0] for c in ours} | set(experiment.paper.get(dataset, {})))
             for table in tables:
                 paper = experiment.paper.get(dataset, {}).get(table, {})
-                rows = list(paper) + sorted({c[1] for c in ours if c[0] == table} - set(paper))
+                extra = {c[1] for c in ours if c[0] == table} - set(paper)
+                grid = [r.cell[1] for r in experiment.runs(scale)] if scale in experiment.scales else []
+                grid = [r for r in dict.fromkeys(grid) if r in extra]  # the spec's order, not the alphabet's
+                rows = list(paper) + grid + sorted(extra - set(grid))
                 cols: list[str] = []
                 for r in rows:
                     cols += [c for c in paper.get(r, {}) if c not in cols]
