@@ -247,8 +247,9 @@ def fit(
         "n_train": len(data.y_train),
         "track_angle": track_angle,
         "splits": list(splits),
-        "train_eval_subset": train_eval_subset,
     }
+    if train_eval_subset is not None:  # unset, checkpoints keep the fingerprint they had without it
+        fingerprint["train_eval_subset"] = train_eval_subset
     state = {
         "net": net,
         "algorithm": algorithm,

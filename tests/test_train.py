@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from lra_edu.algorithms import make_algorithm
+from lra_edu.checkpoint import CheckpointError
 from lra_edu.datasets import Dataset, load_dataset
 from lra_edu.ensemble import stack_networks
 from lra_edu.metrics import evaluate
@@ -107,3 +108,12 @@ def test_mismatched_network_and_bad_arguments(digits):
         train(MLP((64, 4, 10)), make_algorithm("bp"), digits, epochs=-1, progress=False)
     with pytest.raises(ValueError, match="train takes a single network"):
         train(stack_networks([MLP((64, 4, 10))] * 2), make_algorithm("bp"), digits, progress=False)
+
+
+def test_a_checkpoint_resumes_only_with_its_own_train_error_subset(digits, tmp_path):
+    path = tmp_path / "run.ckpt"
+    run(digits, train_eval_subset=100, checkpoint=path)
+    with pytest.raises(CheckpointError, match="train_eval_subset: stored 100, now 50"):
+        run(digits, train_eval_subset=50, checkpoint=path)
+    with pytest.raises(CheckpointError, match="train_eval_subset: stored 100, now None"):
+        run(digits, checkpoint=path)
