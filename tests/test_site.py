@@ -173,7 +173,7 @@ PAGES = toc_pages()
 
 @pytest.mark.parametrize("page", PAGES)
 def test_page_reads_clean(reader, page):
-    """No matplotlib reprs, machine paths, raw Markdown or TeX; drawing chapters show images."""
+    """No matplotlib or object reprs, machine paths, raw Markdown or TeX; drawing chapters show images."""
     view = reader(page)
     problems = []
     if draws(page) and view["images"] < 1:
@@ -189,6 +189,10 @@ def test_page_reads_clean(reader, page):
         problems.append(f"content runs {view['overflow']} px off the page")
     if "<Figure size" in view["text"]:
         problems.append("a figure is printed as '<Figure size …>' text instead of drawn")
+    address = re.search(r"object at 0x[0-9a-f]+", view["text"])
+    if address:
+        context = view["text"][max(address.start() - 80, 0) : address.end()]
+        problems.append(f"an object printed with its memory address: …{context!r}")
     for pattern, what in ((MACHINE_PATH, "an absolute machine path"), (RAW_MARKUP, "raw Markdown/MyST")):
         hit = pattern.search(view["text"] if pattern is MACHINE_PATH else view["prose"])
         if hit:
