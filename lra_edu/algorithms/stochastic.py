@@ -101,12 +101,17 @@ class StochasticEstimator(Algorithm):
     def sample(self, net: MLP, x: Array) -> Sample:
         """A stochastic forward pass drawing the hidden units with the net's noise RNG."""
         x = net.check_input(x)
+        return self._draw(net, x, x @ net.W(1) + net.b(1))
+
+    def _draw(self, net: MLP, x: Array, h1: Array) -> Sample:
+        """The pass of :meth:`sample` from the first pre-activations ``h1`` on, drawing every hidden layer."""
         m = self.slope()
-        h: list[Array] = [None]
+        h: list[Array] = [None, h1]
         p: list[Array] = [None]
         s: list[Array] = [x]
         for l in range(1, net.n_layers + 1):
-            h.append(s[-1] @ net.W(l) + net.b(l))
+            if l > 1:
+                h.append(s[-1] @ net.W(l) + net.b(l))
             if l == net.n_layers:
                 break
             p.append(net.unit.f(m * h[l]))
@@ -116,29 +121,16 @@ class StochasticEstimator(Algorithm):
     def predict_proba(self, net: MLP, x: Array) -> Array:
         """Softmax averaged over ``samples`` posterior draws of the hidden units.
 
-        The first layer's firing probabilities ``p_1`` depend on the input only, so they
-        are computed once and every draw samples from them: the draws, and the random
-        stream after them, are those of ``samples`` whole passes of :meth:`sample`.
+        The first layer's pre-activations ``h_1`` depend on the input only, so they are
+        computed once and every draw starts from them: the draws, and the random stream
+        after them, are those of ``samples`` whole passes of :meth:`sample`.
         """
         x = net.check_input(x)
         h1 = x @ net.W(1) + net.b(1)
-        first = h1 if net.n_layers == 1 else net.unit.f(self.slope() * h1)
-        total = softmax(self._draw_logits(net, first))
+        total = softmax(self._draw(net, x, h1).h[-1])
         for _ in range(self.samples - 1):
-            total = total + softmax(self._draw_logits(net, first))
+            total = total + softmax(self._draw(net, x, h1).h[-1])
         return total / self.samples
-
-    def _draw_logits(self, net: MLP, first: Array) -> Array:
-        """The logits ``h_n`` of one draw of the hidden layers, from ``p_1`` (``h_1`` if there are none)."""
-        if net.n_layers == 1:
-            return first
-        m = self.slope()
-        s = net.unit.g(first, net.noise)
-        for l in range(2, net.n_layers + 1):
-            h = s @ net.W(l) + net.b(l)
-            if l < net.n_layers:
-                s = net.unit.g(net.unit.f(m * h), net.noise)
-        return h
 
     @abstractmethod
     def hidden_delta(self, net: MLP, smp: Sample, l: int, upstream: Array, loss: Array) -> Array:
